@@ -1,0 +1,72 @@
+/// Why a signing or verifying secret was rejected; never contains the secret itself.
+public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
+    /// What kind of problem it is; match on this in code and tests.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case noSecrets
+            case emptySecret
+            case invalidStandardSecret
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The list of secrets was empty.
+        public static let noSecrets = Code(.noSecrets)
+        /// One secret was the empty string.
+        public static let emptySecret = Code(.emptySecret)
+        /// A `standard` secret was not `whsec_` followed by non-empty standard base64.
+        public static let invalidStandardSecret = Code(.invalidStandardSecret)
+
+        /// The code's name, e.g. `noSecrets`.
+        public var description: String {
+            switch base {
+            case .noSecrets: "noSecrets"
+            case .emptySecret: "emptySecret"
+            case .invalidStandardSecret: "invalidStandardSecret"
+            }
+        }
+    }
+
+    /// What kind of problem it is.
+    public let code: Code
+    /// The position of the offending secret in the list given, or `nil` when it concerns the whole list or a lone secret.
+    public let index: Int?
+
+    private init(code: Code, index: Int?) {
+        self.code = code
+        self.index = index
+    }
+
+    /// No secret was given.
+    public static let noSecrets = WebhookSecretError(code: .noSecrets, index: nil)
+
+    /// The secret at `index` is empty.
+    public static func emptySecret(index: Int?) -> WebhookSecretError {
+        WebhookSecretError(code: .emptySecret, index: index)
+    }
+
+    /// The secret at `index` is not a valid `whsec_` secret.
+    public static func invalidStandardSecret(index: Int?) -> WebhookSecretError {
+        WebhookSecretError(code: .invalidStandardSecret, index: index)
+    }
+
+    /// The same error, now naming the position of the secret in its list.
+    func at(index: Int) -> WebhookSecretError {
+        WebhookSecretError(code: code, index: index)
+    }
+
+    /// What failed and what to do about it; never contains a secret.
+    public var description: String {
+        let which = index.map { "secret #\($0 + 1) (index \($0))" } ?? "the secret"
+        switch code {
+        case .noSecrets:
+            return "No webhook secret was given; configure at least one secret."
+        case .emptySecret:
+            return "Webhook \(which) is empty; set it to the shared secret or remove it from the list."
+        default:
+            return "Webhook \(which) is not a valid Standard Webhooks secret: it must be \"whsec_\" followed by "
+                + "the key in standard base64 (padding optional, at least one byte); generate one with `hookspool secret`."
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Crypto
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Signs webhook deliveries with one or more secrets (several during a rotation).
+///
+/// ```swift
+/// let signer = try WebhookSigner(scheme: .standard, secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+/// for (name, value) in signer.headers(id: event.id, eventType: event.type, timestamp: now, body: body) {
+///     request.headers.add(name: name, value: value)
+/// }
+/// ```
+///
+/// `standard` and `stripe` carry one signature per secret; `hmac-sha256` and `github`
+/// sign with the first secret only. Create one signer per endpoint and reuse it:
+/// the keys are prepared once, in `init`.
+public struct WebhookSigner: Sendable {
+    /// The scheme the headers follow.
+    public let scheme: SignatureScheme
+    private let keys: SigningKeys
+
+    /// Prepares the keys for `scheme`.
+    ///
+    /// Throws `WebhookSecretError` if `secrets` is empty, any secret is empty, or for `.standard`
+    /// a secret is not `whsec_` + valid base64 (padding optional). Other schemes use each
+    /// secret's UTF-8 bytes as the key, even if it starts with `whsec_`.
+    public init(scheme: SignatureScheme, secrets: [String]) throws(WebhookSecretError) {
+        self.scheme = scheme
+        self.keys = try SigningKeys(scheme: scheme, secrets: secrets)
+    }
+
+    /// The headers for one attempt, in a fixed order; `body` must be exactly the bytes sent.
+    ///
+    /// - `standard`: `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64>`, space-separated per secret).
+    /// - `hmac-sha256`: `X-Webhook-Signature` (lowercase hex), `X-Webhook-Event`, `X-Webhook-Id`, `X-Webhook-Timestamp`.
+    /// - `github`: `X-Hub-Signature-256` (`sha256=<hex>`), `X-Webhook-Event`, `X-Webhook-Id`.
+    /// - `stripe`: `Stripe-Signature` (`t=<timestamp>,v1=<hex>`, one `v1=` per secret).
+    ///
+    /// `timestamp` is unix seconds; verifiers reject negative values as malformed.
+    public func headers(
+        id: String,
+        eventType: String,
+        timestamp: Int64,
+        body: some DataProtocol
+    ) -> [(name: String, value: String)] {
+        let time = String(timestamp)
+        switch scheme {
+        case .standard:
+            let prefix = Array("\(id).\(time).".utf8)
+            var signature = ""
+            signature.reserveCapacity(keys.authenticators.count * 48)
+            for keyed in keys.authenticators {
+                if !signature.isEmpty { signature += " " }
+                signature += "v1,"
+                signature += SigningKeys.mac(keyed, prefix: prefix, body: body).withUnsafeBytes { Encoding.base64($0) }
+            }
+            return [
+                (name: HeaderName.webhookID, value: id),
+                (name: HeaderName.webhookTimestamp, value: time),
+                (name: HeaderName.webhookSignature, value: signature),
+            ]
+        case .hmacSHA256:
+            let hex = SigningKeys.mac(keys.first, prefix: [], body: body).withUnsafeBytes { Encoding.hex($0) }
+            return [
+                (name: HeaderName.xWebhookSignature, value: hex),
+                (name: HeaderName.xWebhookEvent, value: eventType),
+                (name: HeaderName.xWebhookID, value: id),
+                (name: HeaderName.xWebhookTimestamp, value: time),
+            ]
+        case .github:
+            let hex = SigningKeys.mac(keys.first, prefix: [], body: body).withUnsafeBytes { Encoding.hex($0) }
+            return [
+                (name: HeaderName.xHubSignature256, value: "sha256=" + hex),
+                (name: HeaderName.xWebhookEvent, value: eventType),
+                (name: HeaderName.xWebhookID, value: id),
+            ]
+        case .stripe:
+            let prefix = Array("\(time).".utf8)
+            var value = "t=" + time
+            value.reserveCapacity(value.utf8.count + keys.authenticators.count * 68)
+            for keyed in keys.authenticators {
+                value += ",v1="
+                value += SigningKeys.mac(keyed, prefix: prefix, body: body).withUnsafeBytes { Encoding.hex($0) }
+            }
+            return [(name: HeaderName.stripeSignature, value: value)]
+        }
+    }
+}
