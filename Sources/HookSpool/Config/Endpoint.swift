@@ -1,0 +1,65 @@
+import WebhookSignature
+
+/// One receiver of webhooks, with its subscriptions, signing and limits.
+public struct Endpoint: Sendable {
+    /// Unique name: letters, digits, '-' and '_'.
+    public var name: String
+    /// Where deliveries are POSTed.
+    public var url: EndpointURL
+    /// Event type globs this endpoint subscribes to.
+    public var events: [EventPattern]
+    /// Signs each attempt; holds the secrets, which are never printed.
+    public var signer: WebhookSigner
+    /// How many secrets the signer holds (rotation).
+    public var secretCount: Int
+    /// Extra headers sent with every delivery.
+    public var headers: [(name: String, value: String)]
+    /// Cap on this endpoint's requests in flight; nil means only the global limit applies.
+    public var concurrency: Int?
+    /// One attempt, connect to last byte.
+    public var timeout: Duration
+    /// Attempts per delivery, the first included.
+    public var maxAttempts: Int
+    /// Wait between attempts.
+    public var backoff: Backoff
+    /// A disabled endpoint receives nothing.
+    public var enabled: Bool
+    /// Whether non-global addresses (loopback, private, …) may be reached.
+    public var allowPrivate: Bool
+
+    public init(
+        name: String,
+        url: EndpointURL,
+        events: [EventPattern],
+        signer: WebhookSigner,
+        secretCount: Int,
+        headers: [(name: String, value: String)] = [],
+        concurrency: Int? = nil,
+        timeout: Duration = .seconds(10),
+        maxAttempts: Int = 5,
+        backoff: Backoff = Backoff(),
+        enabled: Bool = true,
+        allowPrivate: Bool = false
+    ) {
+        self.name = name
+        self.url = url
+        self.events = events
+        self.signer = signer
+        self.secretCount = secretCount
+        self.headers = headers
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.maxAttempts = maxAttempts
+        self.backoff = backoff
+        self.enabled = enabled
+        self.allowPrivate = allowPrivate
+    }
+
+    /// The signature scheme.
+    public var scheme: SignatureScheme { signer.scheme }
+
+    /// Whether this endpoint subscribes to events of `type`.
+    public func subscribes(to type: String) -> Bool {
+        events.contains { $0.matches(type) }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// An endpoint's URL, split into what is sent, what is shown, and what is connected to.
+public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
+    /// `http` or `https`.
+    public var scheme: String
+    /// The host as written, without brackets for IPv6.
+    public var host: String
+    /// The port, explicit or the scheme's default.
+    public var port: Int
+    /// The URL requests go to, without any user info.
+    public var requestURL: String
+    /// The URL with credentials and query values masked: safe for logs and reports.
+    public var redacted: String
+    /// The `Authorization` header value built from user info in the URL, if any.
+    public var basicAuthorization: String?
+
+    /// The redacted form.
+    public var description: String { redacted }
+
+    /// The host as a literal address, or nil when it is a name.
+    public var literalAddress: IPAddress? { IPAddress(urlHost: host) }
+
+    /// Why `text` is not a usable endpoint URL.
+    public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Parses and checks an `http(s)://host[:port]/path?query` URL.
+    public init(parsing text: String) throws(ParseError) {
+        guard !text.isEmpty, !text.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } == true }) else {
+            throw ParseError(description: "a URL must not be empty or contain spaces or control characters")
+        }
+        guard let components = URLComponents(string: text) else {
+            throw ParseError(description: "not a valid URL")
+        }
+        guard let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
+            throw ParseError(description: "the URL must start with https:// (or http:// with allow_http: true)")
+        }
+        guard var host = components.percentEncodedHost, !host.isEmpty else {
+            throw ParseError(description: "the URL has no host")
+        }
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        }
+        host = host.lowercased()
+        if components.fragment != nil {
+            throw ParseError(description: "the URL has a #fragment, which is never sent; remove it")
+        }
+        let defaultPort = scheme == "https" ? 443 : 80
+        let port = components.port ?? defaultPort
+        guard (1...65535).contains(port) else {
+            throw ParseError(description: "the port must be between 1 and 65535")
+        }
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        let portPart = components.port.map { ":\($0)" } ?? ""
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        let query = components.percentEncodedQuery.map { "?\($0)" } ?? ""
+
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.requestURL = "\(scheme)://\(hostPart)\(portPart)\(path)\(query)"
+
+        let hasUserInfo = components.percentEncodedUser != nil || components.percentEncodedPassword != nil
+        let maskedQuery = components.percentEncodedQuery.map { query in
+            "?" + query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
+                pair.contains("=") ? "\(pair.prefix { $0 != "=" })=***" : "***"
+            }.joined(separator: "&")
+        } ?? ""
+        self.redacted = "\(scheme)://\(hasUserInfo ? "***@" : "")\(hostPart)\(portPart)\(path)\(maskedQuery)"
+
+        if hasUserInfo {
+            let user = components.user ?? ""
+            let password = components.password ?? ""
+            self.basicAuthorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        } else {
+            self.basicAuthorization = nil
+        }
+    }
+}
