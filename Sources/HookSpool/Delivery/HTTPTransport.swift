@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Sends one POST over the shared HTTP client and turns whatever happens into an `Attempt`.
+struct HTTPTransport: Sendable {
+    let client: HTTPClient
+
+    /// Bytes of the response body read at most; the rest is dropped with the connection.
+    static let maxBodyRead = 64 << 10
+    /// Bytes of the response body kept for the report.
+    static let maxExcerpt = 1 << 10
+
+    /// Makes the client every delivery of a run shares.
+    ///
+    /// Redirects are not followed, refused connections fail at once (the dispatcher owns retries),
+    /// and `pins` maps host names to the addresses resolved at the start of the run.
+    static func makeClient(connectionsPerHost: Int, connectTimeout: Duration, pins: [String: String]) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: TimeAmount.nanoseconds(Int64(connectTimeout.seconds * 1e9))),
+            decompression: .disabled
+        )
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.dnsOverride = pins
+        configuration.httpVersion = .automatic
+        return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
+    }
+
+    /// POSTs `body` to `url` with `headers`; the attempt, connect to last byte, ends at `timeout`.
+    func post(url: String, headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers = headers
+        request.body = .bytes(body)
+        let prepared = request
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: timeout)
+        do {
+            let answer = try await withThrowingTaskGroup(of: Answer?.self) { group in
+                group.addTask {
+                    try await self.exchange(prepared, deadline: NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9)))
+                }
+                group.addTask {
+                    try? await Task.sleep(until: deadline, clock: clock)
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            let latency = start.duration(to: clock.now)
+            guard let answer else {
+                return Attempt(number: number, result: .failure(.timeout), latency: latency)
+            }
+            let retryAfter = answer.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: Date()) }
+            return Attempt(number: number, result: .response(status: answer.status), retryAfter: retryAfter, responseExcerpt: answer.excerpt, latency: latency)
+        } catch {
+            let latency = start.duration(to: clock.now)
+            let failure = clock.now >= deadline ? .timeout : Self.classify(error)
+            return Attempt(number: number, result: .failure(failure), latency: latency)
+        }
+    }
+
+    private struct Answer: Sendable {
+        var status: Int
+        var retryAfter: String?
+        var excerpt: String?
+    }
+
+    private func exchange(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> Answer {
+        let response = try await client.execute(request, deadline: deadline)
+        var kept = ByteBuffer()
+        var total = 0
+        for try await chunk in response.body {
+            total += chunk.readableBytes
+            if kept.readableBytes < Self.maxExcerpt {
+                kept.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, Self.maxExcerpt - kept.readableBytes)) ?? ByteBuffer())
+            }
+            if total >= Self.maxBodyRead { break }
+        }
+        return Answer(
+            status: Int(response.status.code),
+            retryAfter: response.headers.first(name: "retry-after"),
+            excerpt: kept.readableBytes > 0 ? Self.excerpt(kept) : nil
+        )
+    }
+
+    /// The kept bytes as text, cut back to a whole UTF-8 character.
+    static func excerpt(_ buffer: ByteBuffer) -> String {
+        var bytes = Array(buffer.readableBytesView)
+        if bytes.count >= maxExcerpt {
+            // Drop a multi-byte character cut in half at the end.
+            var end = bytes.count
+            var back = 0
+            while end > 0 && back < 4 && (bytes[end - 1] & 0xC0) == 0x80 {
+                end -= 1
+                back += 1
+            }
+            if end > 0 && bytes[end - 1] >= 0xC0 {
+                bytes.removeSubrange((end - 1)...)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Maps a transport error to the report's words.
+    static func classify(_ error: any Error) -> AttemptFailure {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .readTimeout, .writeTimeout, .deadlineExceeded, .tlsHandshakeTimeout:
+                return .timeout
+            case .remoteConnectionClosed, .cancelled, .uncleanShutdown:
+                return .connectionClosed
+            default:
+                return .networkError
+            }
+        }
+        if let error = error as? ChannelError {
+            switch error {
+            case .connectTimeout: return .timeout
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed: return .connectionClosed
+            default: return .networkError
+            }
+        }
+        if error is NIOSSLError || error is BoringSSLError { return .tlsError }
+        if let error = error as? NIOConnectionError {
+            if error.dnsAError != nil || error.dnsAAAAError != nil, error.connectionErrors.isEmpty { return .dnsError }
+            return .connectError
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL: return .connectError
+            case ECONNRESET, EPIPE: return .connectionClosed
+            case ETIMEDOUT: return .timeout
+            default: return .networkError
+            }
+        }
+        if error is SocketAddressError { return .dnsError }
+        return .networkError
+    }
+}

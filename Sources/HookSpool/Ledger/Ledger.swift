@@ -1,0 +1,137 @@
+import Synchronization
+
+/// Collects every outcome of a run as it happens, and turns them into the report at the end.
+///
+/// Memory stays bounded: latencies go into histograms and at most `failureCap` failure rows are kept
+/// (the failures sidecars in the spool hold every one).
+final class Ledger: Sendable {
+    private struct EndpointTally {
+        var summary: RunReport.EndpointSummary
+        var latency = LatencyHistogram()
+    }
+
+    private struct State {
+        var totals = RunReport.Totals()
+        var endpoints: [EndpointTally]
+        var files: [RunReport.FileSummary] = []
+        var failures: [RunReport.FailureRow] = []
+        var failuresOmitted = 0
+        var errors: [String] = []
+        var ioError = false
+    }
+
+    /// Failure rows kept for the report.
+    let failureCap: Int
+    private let state: Mutex<State>
+
+    init(endpoints: [Endpoint], failureCap: Int = 10_000) {
+        self.failureCap = failureCap
+        let tallies = endpoints.map { endpoint in
+            EndpointTally(summary: RunReport.EndpointSummary(name: endpoint.name, url: endpoint.url.redacted, latencyMs: RunReport.Latency()))
+        }
+        state = Mutex(State(endpoints: tallies))
+    }
+
+    func fileStarted() {
+        state.withLock { $0.totals.files += 1 }
+    }
+
+    func eventRead(deliveries: Int) {
+        state.withLock {
+            $0.totals.events += 1
+            $0.totals.deliveries += deliveries
+            if deliveries == 0 { $0.totals.unrouted += 1 }
+        }
+    }
+
+    func invalidLine(_ row: RunReport.FailureRow) {
+        state.withLock { state in
+            state.totals.invalidLines += 1
+            Self.keep(row, in: &state, cap: failureCap)
+        }
+    }
+
+    func attempt(_ attempt: Attempt, endpoint: Int) {
+        state.withLock { state in
+            state.totals.attempts += 1
+            if attempt.number > 1 { state.totals.retries += 1 }
+            state.endpoints[endpoint].summary.attempts += 1
+            state.endpoints[endpoint].summary.statusCodes[attempt.statusKey, default: 0] += 1
+            state.endpoints[endpoint].latency.record(attempt.latency)
+        }
+    }
+
+    func delivered(endpoint: Int) {
+        state.withLock {
+            $0.totals.delivered += 1
+            $0.endpoints[endpoint].summary.delivered += 1
+        }
+    }
+
+    func failed(endpoint: Int, row: RunReport.FailureRow) {
+        state.withLock { state in
+            state.totals.failed += 1
+            state.endpoints[endpoint].summary.failed += 1
+            Self.keep(row, in: &state, cap: failureCap)
+        }
+    }
+
+    func fileFinished(_ summary: RunReport.FileSummary) {
+        state.withLock { state in
+            state.files.append(summary)
+            switch summary.outcome {
+            case .done: state.totals.filesDone += 1
+            case .failed: state.totals.filesFailed += 1
+            case .deferred: state.totals.filesDeferred += 1
+            }
+        }
+    }
+
+    /// Records a problem that stopped part of the run; `io` marks spool or report trouble (exit 74).
+    func error(_ message: String, io: Bool) {
+        state.withLock {
+            $0.errors.append(message)
+            if io { $0.ioError = true }
+        }
+    }
+
+    var hadIOError: Bool { state.withLock { $0.ioError } }
+
+    /// The report of everything recorded so far.
+    func report(runID: String, startedAt: String, finishedAt: String, durationMs: Int64, dryRun: Bool) -> RunReport {
+        state.withLock { state in
+            let endpoints = state.endpoints.map { tally -> RunReport.EndpointSummary in
+                var summary = tally.summary
+                summary.latencyMs = RunReport.Latency(
+                    p50: tally.latency.percentile(0.50),
+                    p90: tally.latency.percentile(0.90),
+                    p99: tally.latency.percentile(0.99),
+                    max: tally.latency.maxMilliseconds
+                )
+                return summary
+            }
+            let failures = state.failures.sorted { ($0.file, $0.line, $0.endpoint ?? "") < ($1.file, $1.line, $1.endpoint ?? "") }
+            return RunReport(
+                runID: runID,
+                startedAt: startedAt,
+                finishedAt: finishedAt,
+                durationMs: durationMs,
+                dryRun: dryRun,
+                totals: state.totals,
+                endpoints: endpoints,
+                files: state.files,
+                failures: failures,
+                failuresOmitted: state.failuresOmitted,
+                errors: state.errors
+            )
+        }
+    }
+
+    private static func keep(_ row: RunReport.FailureRow, in state: inout State, cap: Int) {
+        if state.failures.count < cap {
+            state.failures.append(row)
+        } else {
+            state.failuresOmitted += 1
+        }
+    }
+}

@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The few POSIX file operations the spool and the report need, with errors that name the path.
+enum FileSystem {
+    /// Creates `path` and its parents if missing.
+    static func makeDirectory(_ path: String) throws(FileSystemError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw .current("create folder", current)
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .current("create folder", path) }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { throw FileSystemError(operation: "create folder", path: path, code: ENOTDIR) }
+    }
+
+    /// Flushes a folder's entries (after a rename or create) to disk.
+    static func syncDirectory(_ path: String) throws(FileSystemError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .current("open folder", path) }
+        defer { close(fd) }
+        if fsync(fd) != 0 && errno != EINVAL { throw .current("sync folder", path) }
+    }
+
+    /// Moves `source` to `destination` without ever replacing an existing file.
+    ///
+    /// Returns false when `destination` already exists. Uses link + unlink, which is atomic
+    /// for the destination on every POSIX file system, including NFS.
+    static func moveNoReplace(_ source: String, to destination: String) throws(FileSystemError) -> Bool {
+        if link(source, destination) != 0 {
+            if errno == EEXIST { return false }
+            throw .current("link", "\(source) -> \(destination)")
+        }
+        if unlink(source) != 0 && errno != ENOENT {
+            throw .current("unlink", source)
+        }
+        return true
+    }
+
+    /// Whether two paths name the same file (same device and inode).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat()
+        var sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
+    static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String) throws(FileSystemError) {
+        let folder = parent(of: path)
+        let temporary = "\(folder)/.\(basename(of: path)).\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .current("create", temporary) }
+        var failure: FileSystemError?
+        let array = Array(bytes)
+        array.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = .current("write", temporary)
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = .current("sync", temporary) }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        if rename(temporary, path) != 0 {
+            let error = FileSystemError.current("rename", "\(temporary) -> \(path)")
+            unlink(temporary)
+            throw error
+        }
+        try syncDirectory(folder)
+    }
+
+    /// The names in a folder, without `.` and `..`.
+    static func list(_ path: String) throws(FileSystemError) -> [String] {
+        guard let dir = opendir(path) else { throw .current("list folder", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Size and modification time of a regular file; nil if it is missing or not a regular file.
+    static func regularFileInfo(_ path: String) -> (size: Int64, modified: timespec)? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        #if canImport(Darwin)
+        return (Int64(info.st_size), info.st_mtimespec)
+        #else
+        return (Int64(info.st_size), info.st_mtim)
+        #endif
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}

@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// RFC 3339 date-times: checking and formatting, without Foundation's formatters.
+enum RFC3339 {
+    /// Whether `text` is `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+    static func isValid(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        func digits(_ at: Int, _ count: Int) -> Int? {
+            guard at + count <= b.count else { return nil }
+            var value = 0
+            for i in at..<(at + count) {
+                guard b[i] >= 0x30 && b[i] <= 0x39 else { return nil }
+                value = value * 10 + Int(b[i] - 0x30)
+            }
+            return value
+        }
+        guard b.count >= 20,
+            let year = digits(0, 4), b[4] == UInt8(ascii: "-"),
+            let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
+            let day = digits(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+            let hour = digits(11, 2), b[13] == UInt8(ascii: ":"),
+            let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
+            let second = digits(17, 2)
+        else { return false }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth[month - 1],
+            hour <= 23, minute <= 59, second <= 60
+        else { return false }
+        var i = 19
+        if i < b.count && b[i] == UInt8(ascii: ".") {
+            i += 1
+            let fractionStart = i
+            while i < b.count && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+            guard i > fractionStart else { return false }
+        }
+        guard i < b.count else { return false }
+        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") { return i + 1 == b.count }
+        guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"),
+            let offsetHour = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"),
+            let offsetMinute = digits(i + 4, 2), i + 6 == b.count
+        else { return false }
+        return offsetHour <= 23 && offsetMinute <= 59
+    }
+
+    /// Formats seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (UTC), or with milliseconds when `milliseconds` is given.
+    static func format(secondsSince1970 seconds: Int, milliseconds: Int? = nil) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        var text = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+        text += "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+        if let milliseconds { text += ".\(pad(Int32(milliseconds), 3))" }
+        return text + "Z"
+    }
+}

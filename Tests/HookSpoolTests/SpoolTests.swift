@@ -1,0 +1,234 @@
+import Foundation
+import NIOCore
+import Testing
+@testable import HookSpool
+
+/// Line rules, ids, routing, retry timing: the engine's pure parts.
+@Suite("Spool and routing")
+struct SpoolTests {
+    func decode(_ line: String, file: String = "f.ndjson", number: Int = 1) -> EventDecoder.Decoded {
+        let decoder = EventDecoder(fileName: file, defaultTimestamp: "2026-11-29T05:00:00Z")
+        return Array(line.utf8).withUnsafeBytes { decoder.decode(number: number, bytes: $0) }
+    }
+
+    func event(_ line: String, file: String = "f.ndjson", number: Int = 1) throws -> Event {
+        guard case .event(let event) = decode(line, file: file, number: number) else { throw TestFailure("not an event: \(line)") }
+        return event
+    }
+
+    @Test("a derived id is deterministic: same file, line and bytes give the same id; any change gives another")
+    func derivedIDs() throws {
+        let line = #"{"type":"order.created","data":{"n":1}}"#
+        let a = try event(line).id
+        #expect(a == (try event(line).id))
+        #expect(a.hasPrefix("evt_") && a.count == 36)
+        #expect(a != (try event(line, number: 2).id))
+        #expect(a != (try event(line, file: "g.ndjson").id))
+        #expect(a != (try event(#"{"type":"order.created","data":{"n":2}}"#).id))
+        #expect(try event(#"{"id":"given","type":"t"}"#).id == "given")
+    }
+
+    @Test("missing id, timestamp and data are added; the file time is the default timestamp")
+    func defaults() throws {
+        let body = try event(#"{"type":"t","x":1}"#).body
+        let text = String(buffer: body)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["timestamp"] as? String == "2026-11-29T05:00:00Z")
+        #expect((object["data"] as? [String: Any]) != nil)
+        #expect(object["x"] as? Int == 1)
+        #expect(object["type"] as? String == "t")
+    }
+
+    @Test("invalid lines and their reasons", arguments: [
+        ("nope", "JSON"),
+        (#"[1,2]"#, "object"),
+        (#"{"id":"a"}"#, "type"),
+        (#"{"type":""}"#, "type"),
+        (#"{"type":5}"#, "type"),
+        (#"{"type":"t","id":7}"#, "id"),
+        (#"{"type":"t","id":"a\nb"}"#, "control"),
+        (#"{"type":"t","timestamp":"yesterday"}"#, "RFC 3339"),
+        (#"{"type":"t","timestamp":"2026-02-30T00:00:00Z"}"#, "RFC 3339"),
+    ])
+    func invalid(line: String, reasonContains: String) {
+        guard case .invalid(let reason) = decode(line) else {
+            Issue.record("accepted: \(line)")
+            return
+        }
+        #expect(reason.localizedCaseInsensitiveContains(reasonContains), "\(reason)")
+    }
+
+    @Test("blank lines are skipped")
+    func blank() {
+        guard case .blank = decode("  \t ") else {
+            Issue.record("not blank")
+            return
+        }
+    }
+
+    @Test("RFC 3339")
+    func rfc3339() {
+        for good in ["2026-11-29T05:00:00Z", "2026-11-29t05:00:00.123456z", "2024-02-29T23:59:60+01:00", "2026-01-01T00:00:00-00:30"] {
+            #expect(RFC3339.isValid(good), "\(good)")
+        }
+        for bad in ["2026-11-29", "2026-11-29 05:00:00Z", "2025-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-29T05:00:00", "2026-11-29T05:00:00.Z", "2026-11-29T24:00:00Z"] {
+            #expect(!RFC3339.isValid(bad), "\(bad)")
+        }
+        #expect(RFC3339.format(secondsSince1970: 0) == "1970-01-01T00:00:00Z")
+        #expect(RFC3339.format(secondsSince1970: 1_614_265_330, milliseconds: 7) == "2021-02-25T15:02:10.007Z")
+    }
+
+    @Test("globs", arguments: [
+        ("order.*", "order.created", true),
+        ("order.*", "order.item.added", true),
+        ("order.*", "order", false),
+        ("order.*", "orders.created", false),
+        ("*", "anything", true),
+        ("order.created", "order.created", true),
+        ("order.created", "order.created2", false),
+        ("*.failed", "payment.failed", true),
+        ("*.failed", "payment.failed.twice", false),
+        ("a?c", "abc", true),
+        ("a?c", "ac", false),
+        ("*a*b*", "xaxxbx", true),
+        ("*a*b*", "xbxa", false),
+    ])
+    func glob(pattern: String, type: String, matches: Bool) throws {
+        #expect(try EventPattern(pattern).matches(type) == matches)
+    }
+
+    @Test("a long pathological glob does not take exponential time")
+    func globIsLinear() throws {
+        let pattern = try EventPattern(String(repeating: "*a", count: 30) + "b")
+        #expect(!pattern.matches(String(repeating: "a", count: 200)))
+    }
+
+    @Test("spool names: temporary names are never read")
+    func readyNames() {
+        #expect(Spool.isReadyName("orders-1.ndjson"))
+        #expect(Spool.isReadyName("orders-1.jsonl"))
+        #expect(!Spool.isReadyName(".orders-1.ndjson"))
+        #expect(!Spool.isReadyName("orders-1.ndjson.tmp"))
+        #expect(!Spool.isReadyName("orders-1.json"))
+        #expect(Spool.sidecarName(for: "orders-1.ndjson") == "orders-1.failures.ndjson")
+        #expect(Spool.alternativeName(for: "orders-1.ndjson", suffix: "R") == "orders-1-R.ndjson")
+    }
+
+    @Test("claim takes oldest first, ignores temporary names, and never takes a file twice")
+    func claim() throws {
+        let ws = try TestWorkspace()
+        let spool = Spool(root: ws.spool)
+        try spool.prepare()
+        for (name, age) in [("b.ndjson", 100), ("a.ndjson", 50), ("c.jsonl", 200)] {
+            let path = "\(spool.incoming)/\(name)"
+            try Data("{}\n".utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -Double(age))], ofItemAtPath: path)
+        }
+        try Data().write(to: URL(fileURLWithPath: "\(spool.incoming)/.d.ndjson"))
+        try Data().write(to: URL(fileURLWithPath: "\(spool.incoming)/e.ndjson.tmp"))
+        try Data().write(to: URL(fileURLWithPath: "\(spool.incoming)/notes.txt"))
+        let listing = try spool.readyFiles()
+        #expect(listing.ready.map(\.name) == ["c.jsonl", "b.ndjson", "a.ndjson"])
+        #expect(listing.ignored == ["notes.txt"])
+        let first = try #require(listing.ready.first)
+        #expect(try spool.claim(first) == .claimed(path: "\(spool.processing)/c.jsonl"))
+        #expect(try spool.claim(first) == .alreadyClaimed)
+        // A different file of the same name arriving while the first is processed waits.
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: "\(spool.incoming)/c.jsonl"))
+        #expect(try spool.claim(first) == .nameBusy)
+        #expect(ws.files("incoming").contains("c.jsonl"))
+        // Finishing never overwrites an earlier file of the same name.
+        #expect(try spool.finish(name: "c.jsonl", outcome: .done, runID: "R1") == "done/c.jsonl")
+        #expect(try spool.claim(first) == .claimed(path: "\(spool.processing)/c.jsonl"))
+        #expect(try spool.finish(name: "c.jsonl", outcome: .done, runID: "R2") == "done/c-R2.jsonl")
+        #expect(ws.files("done") == ["c-R2.jsonl", "c.jsonl"])
+    }
+
+    @Test("the line reader streams: long lines are measured, not kept; CRLF and a missing final newline are fine")
+    func lineReader() throws {
+        let ws = try TestWorkspace()
+        let path = ws.root + "/lines"
+        let text = "one\r\n" + String(repeating: "x", count: 300_000) + "\n\nlast"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let reader = try LineReader(path: path, maxLineBytes: 1000, chunkSize: 4096)
+        var seen: [String] = []
+        while let item = try reader.next({ line -> String in
+            switch line {
+            case .text(let n, let bytes): return "\(n):\(String(decoding: bytes, as: UTF8.self))"
+            case .oversized(let n, let length): return "\(n):oversized \(length)"
+            }
+        }) {
+            seen.append(item)
+        }
+        #expect(seen == ["1:one", "2:oversized 300000", "3:", "4:last"])
+    }
+
+    @Test("backoff: exponential ceilings, full jitter within them, capped")
+    func backoff() {
+        let policy = RetryPolicy(maxAttempts: 10, backoff: Backoff(initial: .seconds(1), max: .seconds(60)))
+        #expect(policy.ceiling(afterAttempt: 1) == .seconds(1))
+        #expect(policy.ceiling(afterAttempt: 2) == .seconds(2))
+        #expect(policy.ceiling(afterAttempt: 4) == .seconds(8))
+        #expect(policy.ceiling(afterAttempt: 7) == .seconds(60))
+        #expect(policy.ceiling(afterAttempt: 500) == .seconds(60))
+        var random = SystemRandomNumberGenerator()
+        var delays: [Duration] = []
+        for _ in 0..<200 {
+            let delay = policy.delay(afterAttempt: 3, retryAfter: nil, using: &random)
+            #expect(delay >= .zero && delay <= .seconds(4))
+            delays.append(delay)
+        }
+        #expect(Set(delays).count > 50, "jitter should spread the delays")
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(30), using: &random) == .seconds(30))
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(3600), using: &random) == .seconds(60))
+    }
+
+    @Test("Retry-After: seconds and the three HTTP date forms")
+    func retryAfter() {
+        let now = Date(timeIntervalSince1970: 1_700_000_000)  // Tue, 14 Nov 2023 22:13:20 GMT
+        #expect(RetryPolicy.parseRetryAfter("120", now: now) == .seconds(120))
+        #expect(RetryPolicy.parseRetryAfter(" 0 ", now: now) == .zero)
+        #expect(RetryPolicy.parseRetryAfter("Tue, 14 Nov 2023 22:13:50 GMT", now: now) == .seconds(30))
+        #expect(RetryPolicy.parseRetryAfter("Tuesday, 14-Nov-23 22:14:20 GMT", now: now) == .seconds(60))
+        #expect(RetryPolicy.parseRetryAfter("Tue Nov 14 22:13:30 2023", now: now) == .seconds(10))
+        #expect(RetryPolicy.parseRetryAfter("Mon, 13 Nov 2023 00:00:00 GMT", now: now) == .zero)
+        #expect(RetryPolicy.parseRetryAfter("soon", now: now) == nil)
+        #expect(RetryPolicy.parseRetryAfter("-5", now: now) == nil)
+    }
+
+    @Test("status classes")
+    func verdicts() {
+        func verdict(_ status: Int) -> Attempt.Verdict {
+            Attempt(number: 1, result: .response(status: status), latency: .zero).verdict
+        }
+        for status in [200, 201, 204, 299] { #expect(verdict(status) == .delivered) }
+        for status in [408, 425, 429, 500, 502, 503, 504, 599] { #expect(verdict(status) == .retry) }
+        for status in [100, 301, 302, 304, 400, 401, 403, 404, 410, 413, 422] { #expect(verdict(status) == .permanent) }
+        for failure in AttemptFailure.allCases {
+            #expect(Attempt(number: 1, result: .failure(failure), latency: .zero).verdict == (failure == .addressNotAllowed ? .permanent : .retry))
+        }
+    }
+
+    @Test("latency percentiles are within about 1%")
+    func histogram() {
+        var histogram = LatencyHistogram()
+        for ms in 1...1000 { histogram.record(.milliseconds(ms)) }
+        let p50 = histogram.percentile(0.5) ?? 0
+        let p99 = histogram.percentile(0.99) ?? 0
+        #expect(abs(p50 - 500) <= 6)
+        #expect(abs(p99 - 990) <= 11)
+        #expect(histogram.maxMilliseconds == 1000)
+        #expect(LatencyHistogram().percentile(0.5) == nil)
+    }
+
+    @Test("URLs are redacted for display and keep what is sent")
+    func urls() throws {
+        let plain = try EndpointURL(parsing: "https://hooks.example.com/in")
+        #expect(plain.redacted == "https://hooks.example.com/in" && plain.port == 443 && plain.basicAuthorization == nil)
+        let v6 = try EndpointURL(parsing: "http://[::1]:8080")
+        #expect(v6.host == "::1" && v6.requestURL == "http://[::1]:8080/" && v6.port == 8080)
+        #expect(throws: EndpointURL.ParseError.self) { try EndpointURL(parsing: "https://example.com/#frag") }
+        #expect(throws: EndpointURL.ParseError.self) { try EndpointURL(parsing: "https://exa mple.com/") }
+        #expect(throws: EndpointURL.ParseError.self) { try EndpointURL(parsing: "https://example.com:0/") }
+    }
+}
