@@ -1,0 +1,64 @@
+import ArgumentParser
+import HookSpool
+import Logging
+
+/// The `hookspool` command line.
+@main
+struct HookSpoolCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hookspool",
+        abstract: "A batch webhook dispatcher: delivers spooled events as signed POSTs, with retry and a report.",
+        version: HookSpoolVersion.current,
+        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self]
+    )
+}
+
+/// Options every command that logs shares.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    /// A logger that writes to standard error at the chosen level.
+    func makeLogger(label: String = "hookspool") -> Logger {
+        var logger = Logger(label: label) { label in StreamLogHandler.standardError(label: label) }
+        logger.logLevel = logLevel
+        return logger
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Options of commands that read a config file.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "The config file.")
+    var config: String = "config.yaml"
+
+    /// Loads the config, printing every mistake and exiting 78 if there is one.
+    func load() throws -> Config {
+        try loadConfig(config)
+    }
+}
+
+/// Loads the config at `path`, printing every mistake and exiting 78 if there is one.
+func loadConfig(_ path: String) throws -> Config {
+    do {
+        return try Config.load(file: path)
+    } catch {
+        printError(error.description)
+        let count = error.issues.count
+        printError("hookspool: \(count) config \(count == 1 ? "error" : "errors"); nothing was sent")
+        throw ExitCode(ExitStatus.config.rawValue)
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    var stream = StandardError()
+    print(text, to: &stream)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleStream.writeStandardError(string)
+    }
+}
