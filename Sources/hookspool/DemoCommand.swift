@@ -74,6 +74,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("  receivers: healthy 127.0.0.1:\(ports.healthy), flaky 127.0.0.1:\(ports.flaky) (503/429 first), gone 127.0.0.1:\(ports.gone) (410)")
         print("  spooled:   \(sample.files.count) files, \(sample.events) events, \(sample.invalidLines) invalid lines on purpose")
         print("")
+        fflush(nil)  // the run's log lines go to stderr; keep the two in order
 
         let config = try loadConfig(workspace.configPath)
         let outcome = await BatchRun(config: config, logger: logging.makeLogger()).run()

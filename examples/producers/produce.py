@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""Hand events to hookspool: write a temporary name, fsync, then rename (atomic).
+
+Usage: produce.py SPOOL_DIR  (reads one JSON event per line on stdin, or writes a sample)
+"""
+import json
+import os
+import sys
+import time
+import uuid
+
+
+def spool_events(spool_dir, events):
+    incoming = os.path.join(spool_dir, "incoming")
+    os.makedirs(incoming, exist_ok=True)
+    name = f"events-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:8]}.ndjson"
+    temporary = os.path.join(incoming, f".{name}.tmp")
+    with open(temporary, "w", encoding="utf-8") as f:
+        for event in events:
+            f.write(json.dumps(event, separators=(",", ":")) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    final = os.path.join(incoming, name)
+    os.rename(temporary, final)
+    return final
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    if sys.stdin.isatty():
+        events = [{"id": f"evt_{uuid.uuid4().hex}", "type": "order.created", "data": {"order_id": 1}}]
+    else:
+        events = [json.loads(line) for line in sys.stdin if line.strip()]
+    print(spool_events(sys.argv[1], events))
