@@ -9,7 +9,7 @@ struct HookSpoolCommand: AsyncParsableCommand {
         commandName: "hookspool",
         abstract: "A batch webhook dispatcher: delivers spooled events as signed POSTs, with retry and a report.",
         version: HookSpoolVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, ReceiveCommand.self, VerifyCommand.self, SecretCommand.self]
     )
 }
 
