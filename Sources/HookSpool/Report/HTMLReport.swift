@@ -1,129 +1,167 @@
 import Foundation
 
-/// Renders a run report as one self-contained HTML page (inline CSS, nothing fetched).
+/// Renders a run report as one self-contained HTML page: a headline that says whether the run was
+/// clean, then endpoints, failures, invalid lines and files. Everything that came from outside
+/// (types, ids, response bodies, file names, endpoint names and URLs, errors) is escaped.
 enum HTMLReport {
+    /// Most file rows shown; files that did not end in `done/` come first.
+    static let fileRowCap = 300
+
     static func render(_ report: RunReport) -> String {
+        let verdict = RunVerdict(report)
+        var body = headline(report, verdict: verdict)
+        body += problems(report)
+        body += endpoints(report)
+        body += failures(report)
+        body += invalidLines(report)
+        body += files(report)
+        let title = "\(verdict.label.uppercased()) · hookspool run \(report.runID)"
+        return HTMLPage.document(title: title, body: body)
+    }
+
+    // MARK: - Headline
+
+    private static func headline(_ report: RunReport, verdict: RunVerdict) -> String {
         let t = report.totals
-        let state: (word: String, css: String)
-        if report.dryRun {
-            state = ("dry run", "dry")
-        } else if !report.errors.isEmpty || t.failed > 0 || t.invalidLines > 0 {
-            state = ("failed", "bad")
-        } else if t.deferred > 0 {
-            state = ("deferred", "warn")
-        } else {
-            state = ("ok", "ok")
+        let id = HTMLPage.escape(report.runID)
+        var html = #"<nav><a href="index.html">All runs</a>"#
+        if ReportWriter.isLinkableRunID(report.runID) {
+            html += #" · <a href="run-\#(report.runID).json">This run as JSON</a>"#
         }
-        var html = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>hookspool run \(escape(report.runID)) — \(state.word)</title>
-            <style>\(css)</style></head><body>
-            <h1><span class="badge \(state.css)">\(state.word)</span> hookspool run \(escape(report.runID))</h1>
-            <p class="meta">Started \(escape(report.startedAt)), finished \(escape(report.finishedAt)) (\(report.durationMs) ms)\(report.dryRun ? " — dry run: nothing was sent or moved" : "").</p>
-            <table class="totals"><tbody>
-            <tr><th>Files</th><td>\(t.files)</td><th>Done</th><td>\(t.filesDone)</td><th>Failed</th><td>\(t.filesFailed)</td></tr>
-            <tr><th>Events</th><td>\(t.events)</td><th>Invalid lines</th><td>\(t.invalidLines)</td><th>Unrouted</th><td>\(t.unrouted)</td></tr>
-            <tr><th>Deliveries</th><td>\(t.deliveries)</td><th>Delivered</th><td>\(t.delivered)</td><th>Failed</th><td>\(t.failed)</td></tr>
-            <tr><th>Attempts</th><td>\(t.attempts)</td><th>Retries</th><td>\(t.retries)</td><th>Deferred</th><td>\(t.deferred)</td></tr>
-            </tbody></table>
+        html += "</nav>\n"
+        html += #"<header class="headline \#(verdict.rawValue)" id="headline">"#
+        html += #"<span class="badge">\#(verdict.label)</span> <span class="meta">hookspool run \#(id)</span>"#
+        html += "<h1>\(HTMLPage.escape(RunVerdict.sentence(dryRun: report.dryRun, totals: t, problems: report.errors.count)))</h1>\n"
+        html += #"<p class="meta">Started \#(HTMLPage.escape(report.startedAt)), finished \#(HTMLPage.escape(report.finishedAt)), took \#(HTMLPage.duration(ms: report.durationMs))"#
+        html += report.dryRun ? ". Dry run: nothing was sent and no file was moved.</p>\n" : ".</p>\n"
+        if !report.dryRun {
+            html += HTMLChart.shareBar(
+                [(label: "delivered", count: t.delivered, css: "s2"), (label: "failed", count: t.failed, css: "s4"), (label: "deferred", count: t.deferred, css: "s5")],
+                summary: "Deliveries: \(t.delivered) delivered, \(t.failed) failed, \(t.deferred) deferred",
+                cssClass: "bar"
+            )
+        }
+        var jumps: [String] = []
+        if !report.errors.isEmpty { jumps.append(##"<a href="#problems">\##(RunVerdict.count(report.errors.count, "problem"))</a>"##) }
+        if t.failed > 0 { jumps.append(##"<a href="#failures">\##(RunVerdict.count(t.failed, "failed delivery", "failed deliveries"))</a>"##) }
+        if t.invalidLines > 0 { jumps.append(##"<a href="#invalid">\##(RunVerdict.count(t.invalidLines, "invalid line"))</a>"##) }
+        if t.filesFailed + t.filesDeferred > 0 { jumps.append(##"<a href="#files">\##(RunVerdict.count(t.filesFailed + t.filesDeferred, "file")) not done</a>"##) }
+        if !jumps.isEmpty {
+            html += #"<p class="jump">Where to look: \#(jumps.joined(separator: " · "))</p>"#
+        }
+        html += "</header>\n"
+        html += tiles(report)
+        return html
+    }
 
-            """
-        if !report.errors.isEmpty {
-            html += "<h2>Problems</h2><ul class=\"errors\">"
-            for error in report.errors { html += "<li>\(escape(error))</li>" }
-            html += "</ul>\n"
+    private static func tiles(_ report: RunReport) -> String {
+        let t = report.totals
+        func tile(_ name: String, _ value: Int, sub: String? = nil, heat: String? = nil) -> String {
+            let css = heat.map { #" class="\#($0)""# } ?? ""
+            let subline = sub.map { #"<span class="sub">\#($0)</span>"# } ?? ""
+            return "<div\(css)><dt>\(name)</dt><dd>\(HTMLPage.number(value))\(subline)</dd></div>"
         }
-        html += "<h2>Endpoints</h2>\n<table><thead><tr><th>Endpoint</th><th>URL</th><th>Delivered</th><th>Failed</th><th>Attempts</th><th>Status codes</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>\n"
+        let settled = t.delivered + t.failed + t.deferred
+        var html = #"<dl class="tiles">"#
+        html += tile("Files", t.files, sub: "\(t.filesDone) done · \(t.filesFailed) failed · \(t.filesDeferred) deferred")
+        html += tile("Events", t.events, sub: "\(t.unrouted) unrouted")
+        html += tile(report.dryRun ? "Deliveries routed" : "Deliveries", t.deliveries)
+        if !report.dryRun {
+            html += tile("Delivered", t.delivered, sub: "\(HTMLPage.percent(t.delivered, of: settled)) success")
+            html += tile("Failed", t.failed, heat: t.failed > 0 ? "hot" : nil)
+            html += tile("Deferred", t.deferred, heat: t.deferred > 0 ? "lukewarm" : nil)
+        }
+        html += tile("Invalid lines", t.invalidLines, heat: t.invalidLines > 0 ? "hot" : nil)
+        html += tile("Attempts", t.attempts, sub: "\(t.retries) retries")
+        html += "</dl>\n"
+        return html
+    }
+
+    private static func problems(_ report: RunReport) -> String {
+        guard !report.errors.isEmpty else { return "" }
+        var html = #"<h2 id="problems">Problems that stopped part of the run</h2><ul class="problems">"#
+        for error in report.errors { html += "<li>\(HTMLPage.escape(error))</li>" }
+        return html + "</ul>\n"
+    }
+
+    // MARK: - Endpoints
+
+    private static func endpoints(_ report: RunReport) -> String {
+        var html = #"<h2 id="endpoints">Endpoints</h2>"#
+        guard !report.endpoints.isEmpty else { return html + "<p>No endpoint is configured.</p>\n" }
+        let scale = HTMLChart.latencyScale(report.endpoints)
+        html += #"<div class="scroll"><table class="cards"><thead><tr><th>Endpoint</th><th class="n">Delivered</th><th class="n">Failed</th>"#
+        html += #"<th class="n">Deferred</th><th class="n">Attempts</th><th class="n">Success</th><th>Answers</th>"#
+        html += #"<th class="n">p50</th><th class="n">p90</th><th class="n">p99</th><th class="n">max</th><th>Latency</th></tr></thead><tbody>"#
+        html += "\n"
         for endpoint in report.endpoints {
-            let codes = endpoint.statusCodes.sorted { $0.key < $1.key }.map { "\(escape($0.key)): \($0.value)" }.joined(separator: ", ")
-            html += "<tr><td>\(escape(endpoint.name))</td><td class=\"url\">\(escape(endpoint.url))</td><td>\(endpoint.delivered)</td><td>\(endpoint.failed)</td><td>\(endpoint.attempts)</td>"
-            html += "<td>\(codes.isEmpty ? "—" : codes)</td><td>\(number(endpoint.latencyMs.p50))</td><td>\(number(endpoint.latencyMs.p90))</td><td>\(number(endpoint.latencyMs.p99))</td><td>\(number(endpoint.latencyMs.max))</td></tr>\n"
-        }
-        html += "</tbody></table>\n<h2>Files</h2>\n"
-        if report.files.isEmpty {
-            html += "<p>No files were ready.</p>\n"
-        } else {
-            html += "<table><thead><tr><th>File</th><th>Outcome</th><th>Events</th><th>Invalid lines</th><th>Delivered</th><th>Failed</th><th>Moved to</th></tr></thead><tbody>\n"
-            for file in report.files {
-                html += "<tr><td>\(escape(file.name))</td><td class=\"\(file.outcome == .done ? "ok" : "bad")\">\(file.outcome.rawValue)</td><td>\(file.events)</td><td>\(file.invalidLines)</td>"
-                html += "<td>\(file.delivered)</td><td>\(file.failed)</td><td>\(escape(file.movedTo ?? "—"))</td></tr>\n"
+            let settled = endpoint.delivered + endpoint.failed + endpoint.deferred
+            let rate = HTMLPage.percent(endpoint.delivered, of: settled)
+            let rateHeat = endpoint.failed > 0 ? " hot" : endpoint.deferred > 0 ? " lukewarm" : ""
+            html += #"<tr><td data-label="Endpoint"><span><span class="name">\#(HTMLPage.escape(endpoint.name))</span>"#
+            html += #"<span class="url">\#(HTMLPage.escape(endpoint.url))</span></span></td>"#
+            html += count(endpoint.delivered, label: "Delivered")
+            html += count(endpoint.failed, label: "Failed", heat: "hot")
+            html += count(endpoint.deferred, label: "Deferred", heat: "lukewarm")
+            html += count(endpoint.attempts, label: "Attempts")
+            html += #"<td class="n\#(rateHeat)" data-label="Success">\#(rate)</td>"#
+            let mix = HTMLChart.statusMix(endpoint.statusCodes)
+            html += #"<td class="chartcell" data-label="Answers">\#(mix.isEmpty ? "—" : mix)</td>"#
+            let latency = endpoint.latencyMs
+            for (name, value) in [("p50", latency.p50), ("p90", latency.p90), ("p99", latency.p99), ("max", latency.max)] {
+                html += #"<td class="n" data-label="\#(name)">\#(HTMLPage.milliseconds(value))</td>"#
             }
-            html += "</tbody></table>\n"
+            let chart = HTMLChart.latency(latency, scaleMax: scale)
+            html += #"<td class="chartcell" data-label="Latency">\#(chart.isEmpty ? "—" : chart)</td></tr>"#
+            html += "\n"
         }
-        html += "<h2>Failures</h2>\n"
-        if report.failures.isEmpty {
-            html += "<p>None.</p>\n"
-        } else {
-            let shown = report.failures.prefix(500)
-            html += "<table><thead><tr><th>File:line</th><th>Event</th><th>Type</th><th>Endpoint</th><th>Attempts</th><th>Last status</th><th>Error</th><th>Response</th></tr></thead><tbody>\n"
-            for failure in shown {
-                html += "<tr><td>\(escape(failure.file)):\(failure.line)</td><td>\(escape(failure.eventID ?? "—"))</td><td>\(escape(failure.eventType ?? "—"))</td>"
-                html += "<td>\(escape(failure.endpoint ?? "—"))</td><td>\(failure.attempts)</td><td>\(failure.lastStatus.map(String.init) ?? "—")</td>"
-                html += "<td>\(escape(failure.lastError ?? "—"))</td><td><code>\(escape(failure.responseExcerpt ?? ""))</code></td></tr>\n"
-            }
-            html += "</tbody></table>\n"
-            let hidden = report.failures.count - shown.count + report.failuresOmitted
-            if hidden > 0 {
-                html += "<p>\(hidden) more failures are not shown here; see run-\(escape(report.runID)).json and the failures files in the spool's failed/ folder.</p>\n"
-            }
+        html += "</tbody></table></div>\n"
+        html += #"<p class="note">Success is delivered out of delivered, failed and deferred. Answers count every attempt by HTTP status, or by what happened when no answer came. The latency bars share a log scale up to \#(HTMLPage.milliseconds(HTMLChart.latencyScale(report.endpoints))): solid to p50, lighter to p90 and p99, a tick at max.</p>"#
+        return html + "\n"
+    }
+
+    // MARK: - Files
+
+    private static func files(_ report: RunReport) -> String {
+        var html = #"<h2 id="files">Files</h2>"#
+        guard !report.files.isEmpty else { return html + "<p>No spool file was ready.</p>\n" }
+        let rank: [FileOutcome: Int] = [.failed: 0, .deferred: 1, .done: 2]
+        let ordered = report.files.enumerated().sorted { (rank[$0.element.outcome] ?? 3, $0.offset) < (rank[$1.element.outcome] ?? 3, $1.offset) }.map(\.element)
+        let shown = ordered.prefix(fileRowCap)
+        html += #"<div class="scroll"><table class="cards"><thead><tr><th>File</th><th>Outcome</th><th class="n">Events</th><th class="n">Invalid lines</th>"#
+        html += #"<th class="n">Delivered</th><th class="n">Failed</th><th class="n">Deferred</th><th>Moved to</th></tr></thead><tbody>"#
+        html += "\n"
+        for file in shown {
+            let css = file.outcome == .done ? "ok" : file.outcome == .deferred ? "deferred" : "failed"
+            html += #"<tr><td class="wrap" data-label="File">\#(HTMLPage.escape(file.name))</td>"#
+            html += #"<td data-label="Outcome"><span class="\#(css)"><span class="badge">\#(file.outcome.rawValue)</span></span></td>"#
+            html += count(file.events, label: "Events")
+            html += count(file.invalidLines, label: "Invalid lines", heat: "hot")
+            html += count(file.delivered, label: "Delivered")
+            html += count(file.failed, label: "Failed", heat: "hot")
+            html += count(file.deferred, label: "Deferred", heat: "lukewarm")
+            let moved = file.movedTo.map(HTMLPage.escape) ?? (report.dryRun ? "— (dry run)" : "— (not moved)")
+            html += #"<td class="wrap" data-label="Moved to">\#(moved)</td></tr>"#
+            html += "\n"
         }
-        html += "</body></html>\n"
+        html += "</tbody></table></div>\n"
+        if ordered.count > shown.count {
+            html += #"<p class="note">\#(ordered.count - shown.count) more files, all done, are listed in \#(jsonName(report)).</p>"#
+            html += "\n"
+        }
         return html
     }
 
-    static func renderIndex(runIDs: [String]) -> String {
-        var html = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>hookspool runs</title><style>\(css)</style></head><body>
-            <h1>hookspool runs</h1>
-            <p><a href="latest.html">Latest run</a></p>
-            <ul>
+    // MARK: - Cells
 
-            """
-        for id in runIDs {
-            html += "<li><a href=\"run-\(escape(id)).html\">\(escape(id))</a> (<a href=\"run-\(escape(id)).json\">json</a>)</li>\n"
-        }
-        html += "</ul></body></html>\n"
-        return html
+    /// A right-aligned count cell, greyed when zero and coloured with `heat` when not.
+    static func count(_ value: Int, label: String, heat: String? = nil) -> String {
+        let css = value == 0 ? "n zero" : heat.map { "n \($0)" } ?? "n"
+        return #"<td class="\#(css)" data-label="\#(label)">\#(HTMLPage.number(value))</td>"#
     }
 
-    /// Escapes text for HTML element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+    /// `run-<id>.json`, for notes that send the reader to the full list.
+    static func jsonName(_ report: RunReport) -> String {
+        ReportWriter.isLinkableRunID(report.runID) ? #"<a href="run-\#(report.runID).json">run-\#(report.runID).json</a>"# : "the run's JSON report"
     }
-
-    private static func number(_ value: Double?) -> String {
-        guard let value else { return "—" }
-        return String(format: "%.1f", value)
-    }
-
-    private static let css = """
-        body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1b1f23;background:#fff}
-        h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
-        table{border-collapse:collapse;margin:.5rem 0;max-width:100%;display:block;overflow-x:auto}
-        th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-        thead th{background:#f6f8fa}
-        .badge{display:inline-block;padding:.1rem .6rem;border-radius:1rem;color:#fff;font-size:1rem;text-transform:uppercase}
-        .badge.ok{background:#1a7f37}.badge.bad{background:#cf222e}.badge.warn{background:#9a6700}.badge.dry{background:#57606a}
-        td.ok{color:#1a7f37}td.bad{color:#cf222e}.url{word-break:break-all}.meta{color:#57606a}
-        code{white-space:pre-wrap;word-break:break-all;font-size:12px}
-        @media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3}thead th{background:#161b22}th,td{border-color:#30363d}}
-        @media print{body{margin:0}.badge{color:#000;border:1px solid #000}}
-        """
 }

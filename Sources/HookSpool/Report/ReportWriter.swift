@@ -1,6 +1,17 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 
-/// Writes a run's report as `run-<id>.json` and `run-<id>.html`, updates `latest.*` and `index.html`.
+/// Writes a run's report as `run-<id>.json` and `run-<id>.html`, updates `latest.*`, `runs.json` and
+/// `index.html`, and prunes the reports of runs beyond `keep`.
+///
+/// Every file is written atomically (a temporary name in the same folder, then a rename), so a reader
+/// never sees half a report, and runs that overlap never corrupt each other's files.
 public struct ReportWriter: Sendable {
     /// Paths of the files written.
     public struct Written: Sendable, Equatable {
@@ -8,14 +19,22 @@ public struct ReportWriter: Sendable {
         public var html: String
     }
 
+    /// How many runs' reports `report.keep` keeps when the config does not say.
+    public static let defaultKeep = 100
+
     /// The report folder (absolute).
     public let directory: String
+    /// How many runs' `run-<id>.*` files to keep, newest first; at least 1.
+    public let keep: Int
 
-    public init(directory: String) {
+    public init(directory: String, keep: Int = ReportWriter.defaultKeep) {
         self.directory = directory
+        self.keep = max(1, keep)
     }
 
-    /// Writes every file atomically; `updateLatest` is false for dry runs, so `latest.*` always shows a real run.
+    /// Writes every file; `updateLatest` is false for dry runs, so `latest.*` always shows a real run.
+    ///
+    /// - Throws: `FileSystemError` when the folder cannot be created or written, or an old report cannot be deleted.
     public func write(_ report: RunReport, updateLatest: Bool = true) throws(FileSystemError) -> Written {
         try FileSystem.makeDirectory(directory)
         let json = Self.encode(report)
@@ -28,11 +47,7 @@ public struct ReportWriter: Sendable {
             try FileSystem.writeAtomically(json, to: "\(directory)/latest.json")
             try FileSystem.writeAtomically(html, to: "\(directory)/latest.html")
         }
-        let runs = try FileSystem.list(directory)
-            .filter { $0.hasPrefix("run-") && $0.hasSuffix(".html") }
-            .map { String($0.dropFirst(4).dropLast(5)) }
-            .sorted(by: >)
-        try FileSystem.writeAtomically(Array(HTMLReport.renderIndex(runIDs: runs).utf8), to: "\(directory)/index.html")
+        try updateIndex(adding: report)
         return Written(json: jsonPath, html: htmlPath)
     }
 
@@ -44,5 +59,73 @@ public struct ReportWriter: Sendable {
         guard var data = try? encoder.encode(report) else { return Array("{}\n".utf8) }
         data.append(0x0A)
         return Array(data)
+    }
+
+    /// Whether `id` can stand in a file name and a relative link as it is: letters, digits, `-`, `_`, `.`.
+    static func isLinkableRunID(_ id: String) -> Bool {
+        !id.isEmpty && !id.hasPrefix(".")
+            && id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+
+    /// Rewrites `runs.json` and `index.html` for the runs in the folder, then deletes those beyond `keep`.
+    ///
+    /// The folder's `run-<id>.*` files decide which runs exist; `runs.json` only saves reading them.
+    private func updateIndex(adding report: RunReport) throws(FileSystemError) {
+        var runIDs: Set<String> = [report.runID]
+        var withJSON: Set<String> = []
+        for name in try FileSystem.list(directory) where name.hasPrefix("run-") {
+            for suffix in [".json", ".html"] where name.hasSuffix(suffix) {
+                let id = String(name.dropFirst(4).dropLast(suffix.count))
+                guard Self.isLinkableRunID(id) else { continue }
+                runIDs.insert(id)
+                if suffix == ".json" { withJSON.insert(id) }
+            }
+        }
+        let newestFirst = runIDs.sorted(by: >)
+        // The run just written is kept even when a clock step makes it sort among the old ones.
+        var kept = Array(newestFirst.prefix(keep))
+        if !kept.contains(report.runID) { kept.append(report.runID) }
+        let keptSet = Set(kept)
+        let pruned = newestFirst.filter { !keptSet.contains($0) }
+
+        let cached = readIndex()
+        var entries: [RunIndex.Entry] = []
+        for id in kept {
+            if id == report.runID {
+                entries.append(RunIndex.Entry(report))
+            } else if let entry = cached[id] {
+                entries.append(entry)
+            } else if withJSON.contains(id), let bytes = FileManager.default.contents(atPath: "\(directory)/run-\(id).json"),
+                let entry = RunIndex.Entry(runJSON: Array(bytes)), entry.runID == id
+            {
+                entries.append(entry)
+            }
+        }
+        let index = RunIndex(runs: entries)
+        try FileSystem.writeAtomically(index.encoded(), to: "\(directory)/runs.json")
+        let hasLatest = access("\(directory)/latest.html", F_OK) == 0
+        try FileSystem.writeAtomically(Array(HTMLIndex.render(index, hasLatest: hasLatest).utf8), to: "\(directory)/index.html")
+
+        // An overlapping run may prune the same files: a file already gone is fine.
+        var failure: FileSystemError?
+        for id in pruned {
+            for suffix in [".json", ".html"] {
+                let path = "\(directory)/run-\(id)\(suffix)"
+                if unlink(path) != 0 && errno != ENOENT && failure == nil {
+                    failure = .current("delete old report", path)
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The entries of `runs.json` by run id; empty when it is missing or damaged.
+    private func readIndex() -> [String: RunIndex.Entry] {
+        guard let bytes = FileManager.default.contents(atPath: "\(directory)/runs.json"), let index = RunIndex.decode(Array(bytes)) else {
+            return [:]
+        }
+        var entries: [String: RunIndex.Entry] = [:]
+        for entry in index.runs { entries[entry.runID] = entry }
+        return entries
     }
 }
