@@ -83,7 +83,7 @@ struct BinaryTests {
         try ws.drop("a.ndjson", [#"{"type":"x"}"#])
         let result = try await Self.hookspool(["run"], in: ws.root)
         #expect(result.status == 78)
-        #expect(result.stderr.contains("config.yaml:19:14: endpoints[0] (hook).timeout: 'forever' is not a duration"), "\(result.stderr)")
+        #expect(result.stderr.contains("config.yaml:20:14: endpoints[0] (hook).timeout: 'forever' is not a duration"), "\(result.stderr)")
         #expect(ws.files("incoming") == ["a.ndjson"])
         let check = try await Self.hookspool(["check"], in: ws.root)
         #expect(check.status == 78)

@@ -131,17 +131,48 @@ struct SpoolTests {
         #expect(listing.ready.map(\.name) == ["c.jsonl", "b.ndjson", "a.ndjson"])
         #expect(listing.ignored == ["notes.txt"])
         let first = try #require(listing.ready.first)
-        #expect(try spool.claim(first) == .claimed(path: "\(spool.processing)/c.jsonl"))
-        #expect(try spool.claim(first) == .alreadyClaimed)
+        guard case .claimed(let claimed) = try spool.claim(first) else {
+            Issue.record("not claimed")
+            return
+        }
+        #expect(claimed.path == "\(spool.processing)/c.jsonl")
+        guard case .alreadyClaimed = try spool.claim(first) else {
+            Issue.record("claimed twice")
+            return
+        }
+        // While this run holds the file, no other run may take it up as an orphan.
+        #expect(try spool.orphans().isEmpty)
         // A different file of the same name arriving while the first is processed waits.
         try Data("{}\n".utf8).write(to: URL(fileURLWithPath: "\(spool.incoming)/c.jsonl"))
-        #expect(try spool.claim(first) == .nameBusy)
+        guard case .nameBusy = try spool.claim(first) else {
+            Issue.record("a busy name was claimed")
+            return
+        }
         #expect(ws.files("incoming").contains("c.jsonl"))
         // Finishing never overwrites an earlier file of the same name.
-        #expect(try spool.finish(name: "c.jsonl", outcome: .done, runID: "R1") == "done/c.jsonl")
-        #expect(try spool.claim(first) == .claimed(path: "\(spool.processing)/c.jsonl"))
-        #expect(try spool.finish(name: "c.jsonl", outcome: .done, runID: "R2") == "done/c-R2.jsonl")
+        #expect(try spool.finish(claimed, outcome: .done, runID: "R1") == "done/c.jsonl")
+        claimed.release()
+        guard case .claimed(let again) = try spool.claim(first) else {
+            Issue.record("not claimed after the first finished")
+            return
+        }
+        #expect(try spool.finish(again, outcome: .done, runID: "R2") == "done/c-R2.jsonl")
         #expect(ws.files("done") == ["c-R2.jsonl", "c.jsonl"])
+    }
+
+    @Test("a file in processing/ whose owner is gone is an orphan; a live owner's is not")
+    func orphans() throws {
+        let ws = try TestWorkspace()
+        let spool = Spool(root: ws.spool)
+        try spool.prepare()
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: "\(spool.processing)/dead.ndjson"))
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: "\(spool.processing)/.dead.ndjson.journal"))
+        let found = try spool.orphans()
+        #expect(found.map(\.name) == ["dead.ndjson"])
+        // Held by this "run" now: a second scan (another run) must not take it.
+        #expect(try spool.orphans().isEmpty)
+        found.forEach { $0.release() }
+        #expect(try spool.orphans().map(\.name) == ["dead.ndjson"])
     }
 
     @Test("the line reader streams: long lines are measured, not kept; CRLF and a missing final newline are fine")

@@ -56,7 +56,7 @@ struct ConfigReader {
     var issues: [ConfigIssue] = []
 
     /// Keys that later versions own; named so the message can say so.
-    private static let notYetSupported: Set<String> = ["retry_for", "disable_after", "metrics"]
+    private static let notYetSupported: Set<String> = ["metrics"]
 
     init(file: String, baseDirectory: String, environment: [String: String]) {
         self.file = file
@@ -70,20 +70,37 @@ struct ConfigReader {
         }
         var spoolDirectory = path("./spool")
         var reportDirectory = path("./reports")
+        var reportKeep = ReportWriter.defaultKeep
         var delivery = DeliverySettings()
         var limits = Limits()
 
         if let spool = top["spool"], let fields = mapping(spool, key: "spool", allowed: ["dir"]) {
             if let dir = fields["dir"], let value = string(dir, key: "spool.dir", nonEmpty: true) { spoolDirectory = path(value) }
         }
-        if let report = top["report"], let fields = mapping(report, key: "report", allowed: ["dir"]) {
+        if let report = top["report"], let fields = mapping(report, key: "report", allowed: ["dir", "keep"]) {
             if let dir = fields["dir"], let value = string(dir, key: "report.dir", nonEmpty: true) { reportDirectory = path(value) }
+            if let value = fields["keep"], let n = integer(value, key: "report.keep", in: 1...1_000_000) { reportKeep = n }
         }
-        if let node = top["delivery"], let fields = mapping(node, key: "delivery", allowed: ["concurrency", "timeout", "max_attempts", "backoff"]) {
+        if let node = top["delivery"],
+            let fields = mapping(node, key: "delivery", allowed: ["concurrency", "timeout", "max_attempts", "backoff", "retry_for", "retry_schedule", "disable_after"])
+        {
             if let value = fields["concurrency"], let n = integer(value, key: "delivery.concurrency", in: 1...10_000) { delivery.concurrency = n }
             if let value = fields["timeout"], let d = duration(value, key: "delivery.timeout", in: .milliseconds(1)...(.seconds(3600))) { delivery.timeout = d }
             if let value = fields["max_attempts"], let n = integer(value, key: "delivery.max_attempts", in: 1...100) { delivery.maxAttempts = n }
             if let value = fields["backoff"], let backoff = readBackoff(value, key: "delivery.backoff") { delivery.backoff = backoff }
+            if let value = fields["retry_for"], let d = duration(value, key: "delivery.retry_for", in: .zero...(.seconds(90 * 86_400))) { delivery.retryFor = d }
+            if let value = fields["disable_after"], let d = duration(value, key: "delivery.disable_after", in: .seconds(1)...(.seconds(365 * 86_400))) { delivery.disableAfter = d }
+            if let value = fields["retry_schedule"] {
+                if case .sequence(let items) = value, !items.isEmpty {
+                    var schedule: [Duration] = []
+                    for (index, item) in items.enumerated() {
+                        if let d = duration(item, key: "delivery.retry_schedule[\(index)]", in: .milliseconds(1)...(.seconds(7 * 86_400))) { schedule.append(d) }
+                    }
+                    if schedule.count == items.count { delivery.retrySchedule = schedule }
+                } else {
+                    fail(value, "delivery.retry_schedule", "expected a list of durations, e.g. [5s, 5m, 30m, 2h, 5h, 10h]")
+                }
+            }
         }
         if let node = top["limits"], let fields = mapping(node, key: "limits", allowed: ["max_event_bytes"]) {
             if let value = fields["max_event_bytes"], let n = size(value, key: "limits.max_event_bytes", in: 64...(64 << 20)) { limits.maxEventBytes = n }
@@ -114,6 +131,7 @@ struct ConfigReader {
             file: file,
             spoolDirectory: spoolDirectory,
             reportDirectory: reportDirectory,
+            reportKeep: reportKeep,
             delivery: delivery,
             limits: limits,
             endpoints: endpoints

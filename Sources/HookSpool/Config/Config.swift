@@ -8,6 +8,8 @@ public struct Config: Sendable {
     public var spoolDirectory: String
     /// The report folder (absolute).
     public var reportDirectory: String
+    /// How many runs' reports to keep in the report folder (`report.keep`); older ones are deleted.
+    public var reportKeep: Int
     /// Defaults that apply to every endpoint.
     public var delivery: DeliverySettings
     /// Input limits.
@@ -19,6 +21,7 @@ public struct Config: Sendable {
         file: String,
         spoolDirectory: String,
         reportDirectory: String,
+        reportKeep: Int = ReportWriter.defaultKeep,
         delivery: DeliverySettings = DeliverySettings(),
         limits: Limits = Limits(),
         endpoints: [Endpoint]
@@ -26,6 +29,7 @@ public struct Config: Sendable {
         self.file = file
         self.spoolDirectory = spoolDirectory
         self.reportDirectory = reportDirectory
+        self.reportKeep = reportKeep
         self.delivery = delivery
         self.limits = limits
         self.endpoints = endpoints
@@ -42,12 +46,34 @@ public struct DeliverySettings: Sendable, Equatable {
     public var maxAttempts: Int = 5
     /// Wait between attempts.
     public var backoff: Backoff = Backoff()
+    /// How long after a delivery's first attempt later runs keep retrying it; zero keeps everything in one run.
+    public var retryFor: Duration = .seconds(24 * 3600)
+    /// Wait before a deferred file's next run: the n-th deferral waits the n-th entry (the last repeats), ±10%.
+    public var retrySchedule: [Duration] = DeliverySettings.defaultRetrySchedule
+    /// An endpoint failing every delivery this long is disabled.
+    public var disableAfter: Duration = .seconds(5 * 86_400)
 
-    public init(concurrency: Int = 64, timeout: Duration = .seconds(10), maxAttempts: Int = 5, backoff: Backoff = Backoff()) {
+    /// Close to Standard Webhooks' recommendation: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h.
+    public static let defaultRetrySchedule: [Duration] = [
+        .seconds(5), .seconds(300), .seconds(1800), .seconds(7200), .seconds(18_000), .seconds(36_000),
+    ]
+
+    public init(
+        concurrency: Int = 64,
+        timeout: Duration = .seconds(10),
+        maxAttempts: Int = 5,
+        backoff: Backoff = Backoff(),
+        retryFor: Duration = .seconds(24 * 3600),
+        retrySchedule: [Duration] = DeliverySettings.defaultRetrySchedule,
+        disableAfter: Duration = .seconds(5 * 86_400)
+    ) {
         self.concurrency = concurrency
         self.timeout = timeout
         self.maxAttempts = maxAttempts
         self.backoff = backoff
+        self.retryFor = retryFor
+        self.retrySchedule = retrySchedule
+        self.disableAfter = disableAfter
     }
 }
 

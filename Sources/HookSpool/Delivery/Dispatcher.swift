@@ -7,7 +7,8 @@ import WebhookSignature
 /// Delivers events to endpoints within the global and per-endpoint limits, retrying with backoff.
 ///
 /// A delivery holds a concurrency permit only while its request is in flight; a retry that waits
-/// for its backoff holds none.
+/// for its backoff holds none. When a run's attempts are used up on a retryable failure, the
+/// delivery is deferred to a later run while `retry_for` has not run out since its first attempt.
 final class Dispatcher: Sendable {
     /// One endpoint with its run-time state.
     struct Target: Sendable {
@@ -15,6 +16,19 @@ final class Dispatcher: Sendable {
         var resolution: HostResolver.Resolution
         var limit: AsyncSemaphore?
         var retryPolicy: RetryPolicy
+        var circuit = CircuitBreaker()
+        /// Disabled by its health across runs: deliveries are deferred without an attempt.
+        var disabledReason: String?
+    }
+
+    /// How one delivery ended in this run.
+    enum Result: Sendable {
+        case delivered
+        case failed(RunReport.FailureRow)
+        /// Left for a later run; `firstAttempt` (unix seconds) starts its `retry_for` window.
+        case deferred(RunReport.FailureRow, firstAttempt: Int64)
+        /// The run is stopping; the delivery is still pending.
+        case interrupted
     }
 
     let targets: [Target]
@@ -22,47 +36,57 @@ final class Dispatcher: Sendable {
     private let transport: HTTPTransport
     private let ledger: Ledger
     private let logger: Logger
-    private let sleep: @Sendable (Duration) async -> Void
+    private let control: RunControl
+    private let retryFor: Duration
 
     static let userAgent = "hookspool/\(HookSpoolVersion.current)"
 
-    init(
-        targets: [Target],
-        concurrency: Int,
-        transport: HTTPTransport,
-        ledger: Ledger,
-        logger: Logger,
-        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
-    ) {
+    init(targets: [Target], concurrency: Int, retryFor: Duration, transport: HTTPTransport, ledger: Ledger, control: RunControl, logger: Logger) {
         self.targets = targets
         self.global = AsyncSemaphore(permits: concurrency)
+        self.retryFor = retryFor
         self.transport = transport
         self.ledger = ledger
+        self.control = control
         self.logger = logger
-        self.sleep = sleep
     }
 
-    /// Delivers `event` to endpoint `index` until it succeeds, fails for good, or runs out of attempts.
-    func deliver(_ event: Event, to index: Int, file: String) async -> FileTask.DeliveryResult {
+    /// Delivers `event` to endpoint `index` until it succeeds, fails for good, is deferred, or the run stops.
+    ///
+    /// - Parameter firstAttempt: when an earlier run first tried this delivery (unix seconds), if one did.
+    func deliver(_ event: Event, to index: Int, file: String, firstAttempt: Int64?) async -> Result {
         let target = targets[index]
         let endpoint = target.endpoint
+        let started = firstAttempt ?? Int64(Date().timeIntervalSince1970)
         switch target.resolution {
-        case .unresolved(let reason):
-            logger.debug("host did not resolve", metadata: ["hookspool.endpoint": "\(endpoint.name)", "dns.error": "\(reason)"])
-            return fail(event, index, file, attempts: 0, status: nil, error: AttemptFailure.dnsError.rawValue, excerpt: nil)
-        case .refused(let address, let category):
-            logger.debug("host resolves to a refused address", metadata: ["hookspool.endpoint": "\(endpoint.name)", "net.address": "\(address)", "net.category": "\(category)"])
-            return fail(event, index, file, attempts: 0, status: nil, error: AttemptFailure.addressNotAllowed.rawValue, excerpt: nil)
+        case .unresolved:
+            return deferOrFail(event, index, file, attempts: 0, status: nil, error: AttemptFailure.dnsError.rawValue, excerpt: nil, firstAttempt: started)
+        case .refused:
+            return .failed(row(event, index, file, attempts: 0, status: nil, error: AttemptFailure.addressNotAllowed.rawValue, excerpt: nil))
         case .direct, .pinned:
             break
+        }
+        if target.disabledReason != nil {
+            return deferOrFail(event, index, file, attempts: 0, status: nil, error: "endpoint_disabled", excerpt: nil, firstAttempt: started)
         }
 
         var random = SystemRandomNumberGenerator()
         var number = 0
         while true {
+            if control.isStopping || Task.isCancelled { return .interrupted }
+            if target.circuit.isOpen {
+                return deferOrFail(event, index, file, attempts: number, status: nil, error: "circuit_open", excerpt: nil, firstAttempt: started)
+            }
             number += 1
             await target.limit?.acquire()
             await global.acquire()
+            if control.isStopping || target.circuit.isOpen {
+                // Woke up to a stop or an open circuit: this attempt never starts.
+                global.release()
+                target.limit?.release()
+                number -= 1
+                continue
+            }
             let attempt = await transport.post(
                 url: endpoint.url.requestURL,
                 headers: headers(for: event, endpoint: endpoint),
@@ -72,8 +96,18 @@ final class Dispatcher: Sendable {
             )
             global.release()
             target.limit?.release()
+            if Task.isCancelled {
+                // Cut off by a forced stop: the outcome is unknown, so the delivery stays pending.
+                return .interrupted
+            }
 
             ledger.attempt(attempt, endpoint: index)
+            if target.circuit.record(attempt) {
+                logger.error(
+                    "endpoint keeps failing to connect; not sending to it for the rest of this run",
+                    metadata: ["hookspool.endpoint": "\(endpoint.name)", "consecutive_failures": "\(target.circuit.threshold)"]
+                )
+            }
             logger.debug(
                 "attempt",
                 metadata: [
@@ -83,15 +117,15 @@ final class Dispatcher: Sendable {
             )
             switch attempt.verdict {
             case .delivered:
-                ledger.delivered(endpoint: index)
                 return .delivered
             case .permanent:
-                return fail(event, index, file, attempt: attempt)
+                return .failed(row(event, index, file, attempt: attempt))
             case .retry:
                 if number >= target.retryPolicy.maxAttempts {
-                    return fail(event, index, file, attempt: attempt)
+                    return deferOrFail(event, index, file, attempt: attempt, firstAttempt: started)
                 }
-                await sleep(target.retryPolicy.delay(afterAttempt: number, retryAfter: attempt.retryAfter, using: &random))
+                await control.sleep(for: target.retryPolicy.delay(afterAttempt: number, retryAfter: attempt.retryAfter, using: &random))
+                if control.isStopping { return .interrupted }
             }
         }
     }
@@ -118,22 +152,41 @@ final class Dispatcher: Sendable {
         return headers
     }
 
-    private func fail(_ event: Event, _ index: Int, _ file: String, attempt: Attempt) -> FileTask.DeliveryResult {
+    private func deferOrFail(_ event: Event, _ index: Int, _ file: String, attempt: Attempt, firstAttempt: Int64) -> Result {
         switch attempt.result {
         case .response(let status):
-            return fail(event, index, file, attempts: attempt.number, status: status, error: Self.errorWord(status: status), excerpt: attempt.responseExcerpt)
+            return deferOrFail(event, index, file, attempts: attempt.number, status: status, error: Self.errorWord(status: status), excerpt: attempt.responseExcerpt, firstAttempt: firstAttempt)
         case .failure(let failure):
-            return fail(event, index, file, attempts: attempt.number, status: nil, error: failure.rawValue, excerpt: nil)
+            return deferOrFail(event, index, file, attempts: attempt.number, status: nil, error: failure.rawValue, excerpt: nil, firstAttempt: firstAttempt)
         }
     }
 
-    private func fail(_ event: Event, _ index: Int, _ file: String, attempts: Int, status: Int?, error: String?, excerpt: String?) -> FileTask.DeliveryResult {
-        let row = RunReport.FailureRow(
+    /// Deferred while `retry_for` has not run out since the first attempt; failed for good after.
+    private func deferOrFail(
+        _ event: Event, _ index: Int, _ file: String, attempts: Int, status: Int?, error: String, excerpt: String?, firstAttempt: Int64
+    ) -> Result {
+        let failure = row(event, index, file, attempts: attempts, status: status, error: error, excerpt: excerpt)
+        let now = Int64(Date().timeIntervalSince1970)
+        if retryFor > .zero && now < firstAttempt + retryFor.components.seconds {
+            return .deferred(failure, firstAttempt: firstAttempt)
+        }
+        return .failed(failure)
+    }
+
+    private func row(_ event: Event, _ index: Int, _ file: String, attempt: Attempt) -> RunReport.FailureRow {
+        switch attempt.result {
+        case .response(let status):
+            return row(event, index, file, attempts: attempt.number, status: status, error: Self.errorWord(status: status), excerpt: attempt.responseExcerpt)
+        case .failure(let failure):
+            return row(event, index, file, attempts: attempt.number, status: nil, error: failure.rawValue, excerpt: nil)
+        }
+    }
+
+    private func row(_ event: Event, _ index: Int, _ file: String, attempts: Int, status: Int?, error: String?, excerpt: String?) -> RunReport.FailureRow {
+        RunReport.FailureRow(
             file: file, line: event.line, eventID: event.id, eventType: event.type, endpoint: targets[index].endpoint.name,
             attempts: attempts, lastStatus: status, lastError: error, responseExcerpt: excerpt
         )
-        ledger.failed(endpoint: index, row: row)
-        return .failed(row)
     }
 
     /// A short word for a failing status, for `last_error`.

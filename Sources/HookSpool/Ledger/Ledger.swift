@@ -36,11 +36,12 @@ final class Ledger: Sendable {
         state.withLock { $0.totals.files += 1 }
     }
 
-    func eventRead(deliveries: Int) {
+    /// Counts an event: `deliveries` due in this run; `unrouted` when no endpoint subscribes to it at all.
+    func eventRead(deliveries: Int, unrouted: Bool) {
         state.withLock {
             $0.totals.events += 1
             $0.totals.deliveries += deliveries
-            if deliveries == 0 { $0.totals.unrouted += 1 }
+            if unrouted { $0.totals.unrouted += 1 }
         }
     }
 
@@ -73,6 +74,23 @@ final class Ledger: Sendable {
             state.totals.failed += 1
             state.endpoints[endpoint].summary.failed += 1
             Self.keep(row, in: &state, cap: failureCap)
+        }
+    }
+
+    /// A delivery left for a later run (deferred, or pending when the run stopped).
+    func deferred(endpoint: Int) {
+        state.withLock {
+            $0.totals.deferred += 1
+            $0.endpoints[endpoint].summary.deferred += 1
+        }
+    }
+
+    /// Counts the outcome of one delivery.
+    func record(_ result: Dispatcher.Result, endpoint: Int) {
+        switch result {
+        case .delivered: delivered(endpoint: endpoint)
+        case .failed(let row): failed(endpoint: endpoint, row: row)
+        case .deferred, .interrupted: deferred(endpoint: endpoint)
         }
     }
 

@@ -9,7 +9,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 
-/// One `hookspool run`: claim the ready files, deliver every event to its endpoints, finish the files, write the report.
+/// One `hookspool run`: take up orphaned and due deferred files, claim the ready ones, deliver
+/// every due event to its endpoints, finish the files, write the report.
 public struct BatchRun: Sendable {
     /// What a run produced.
     public struct Outcome: Sendable {
@@ -23,10 +24,13 @@ public struct BatchRun: Sendable {
     /// Route and sign, but send nothing and move nothing.
     public let dryRun: Bool
     public let logger: Logger
+    /// Asks the run to stop early.
+    public let control: RunControl
 
-    public init(config: Config, dryRun: Bool = false, logger: Logger) {
+    public init(config: Config, dryRun: Bool = false, control: RunControl = RunControl(), logger: Logger) {
         self.config = config
         self.dryRun = dryRun
+        self.control = control
         self.logger = logger
     }
 
@@ -58,45 +62,65 @@ public struct BatchRun: Sendable {
             reportFailed = true
             logger.error("cannot write the report", metadata: ["error": "\(error)"])
         }
-        let status: ExitStatus
-        if ledger.hadIOError || reportFailed {
-            status = .ioError
-        } else if report.totals.failed > 0 || report.totals.invalidLines > 0 {
-            status = .failures
-        } else {
-            status = .ok
-        }
+        let status = Self.exitStatus(report, ioError: ledger.hadIOError || reportFailed, stopped: control.isStopping)
         let totals = report.totals
         logger.info(
             "run finished",
             metadata: [
                 "files": "\(totals.files)", "events": "\(totals.events)", "deliveries": "\(totals.deliveries)",
-                "delivered": "\(totals.delivered)", "failed": "\(totals.failed)", "invalid_lines": "\(totals.invalidLines)",
-                "unrouted": "\(totals.unrouted)", "attempts": "\(totals.attempts)", "duration_ms": "\(report.durationMs)",
-                "report": "\(written?.html ?? "none")", "exit": "\(status.rawValue)",
+                "delivered": "\(totals.delivered)", "failed": "\(totals.failed)", "deferred": "\(totals.deferred)",
+                "invalid_lines": "\(totals.invalidLines)", "unrouted": "\(totals.unrouted)", "attempts": "\(totals.attempts)",
+                "duration_ms": "\(report.durationMs)", "report": "\(written?.html ?? "none")", "exit": "\(status.rawValue)",
             ]
         )
         return Outcome(report: report, reportFiles: written, exitStatus: status)
     }
 
+    /// 74 for spool or report trouble; 1 when something failed for good; 75 when work is left for later; else 0.
+    static func exitStatus(_ report: RunReport, ioError: Bool, stopped: Bool) -> ExitStatus {
+        if ioError { return .ioError }
+        if report.totals.failed > 0 || report.totals.invalidLines > 0 { return .failures }
+        if report.totals.deferred > 0 || report.totals.filesDeferred > 0 || stopped { return .tempFail }
+        return .ok
+    }
+
     /// Bound on deliveries read ahead of the senders (in flight or waiting to retry), so memory stays flat.
     var pendingLimit: Int { min(max(config.delivery.concurrency * 64, 1024), 16_384) }
 
+    /// A file this run will work on.
+    private enum WorkItem {
+        case resume(ClaimedFile)
+        case claim(SpoolEntry)
+        case dryRun(SpoolEntry)
+    }
+
     private func process(spool: Spool, runID: String, ledger: Ledger, logger: Logger) async {
-        let ready: [SpoolEntry]
+        var work: [WorkItem] = []
         do {
             try spool.prepare()
-            let listing = try spool.readyFiles()
-            ready = listing.ready
-            for name in listing.ignored {
-                logger.warning("ignoring a file that is not .ndjson or .jsonl", metadata: ["hookspool.file": "incoming/\(name)"])
+            if dryRun {
+                work = try spool.readyFiles().ready.map { .dryRun($0) }
+            } else {
+                // Files whose run died first, then deferred files that are due, then new ones.
+                let orphans = try spool.orphans()
+                for file in orphans {
+                    logger.notice("resuming a file whose run stopped", metadata: ["hookspool.file": "\(file.name)"])
+                }
+                work = orphans.map { .resume($0) }
+                let deferred = try spool.dueDeferred(now: Int64(Date().timeIntervalSince1970))
+                work += deferred.due.map { .claim($0) }
+                let listing = try spool.readyFiles()
+                for name in listing.ignored {
+                    logger.warning("ignoring a file that is not .ndjson or .jsonl", metadata: ["hookspool.file": "incoming/\(name)"])
+                }
+                work += listing.ready.map { .claim($0) }
             }
         } catch {
             ledger.error("spool folder unusable: \(error)", io: true)
             logger.error("spool folder unusable", metadata: ["error": "\(error)"])
             return
         }
-        guard !ready.isEmpty else {
+        guard !work.isEmpty else {
             logger.debug("nothing to do", metadata: ["hookspool.spool": "\(spool.root)"])
             return
         }
@@ -105,7 +129,7 @@ public struct BatchRun: Sendable {
         for (endpoint, resolution) in zip(config.endpoints, resolutions) {
             switch resolution {
             case .unresolved(let reason):
-                logger.error("endpoint host does not resolve; its deliveries fail in this run", metadata: ["hookspool.endpoint": "\(endpoint.name)", "dns.error": "\(reason)"])
+                logger.error("endpoint host does not resolve; its deliveries wait for a later run", metadata: ["hookspool.endpoint": "\(endpoint.name)", "dns.error": "\(reason)"])
             case .refused(let address, let category):
                 logger.error(
                     "endpoint host resolves to a refused address; its deliveries fail (set allow_private: true if intended)",
@@ -130,92 +154,32 @@ public struct BatchRun: Sendable {
         let dispatcher = Dispatcher(
             targets: targets,
             concurrency: config.delivery.concurrency,
+            retryFor: config.delivery.retryFor,
             transport: HTTPTransport(client: client),
             ledger: ledger,
+            control: control,
             logger: logger
         )
 
         await withDiscardingTaskGroup { group in
             let window = AsyncSemaphore(permits: pendingLimit)
             var router = Router(endpoints: config.endpoints)
-            for entry in ready {
-                let path: String
-                if dryRun {
-                    path = "\(spool.incoming)/\(entry.name)"
-                } else {
-                    do {
-                        switch try spool.claim(entry) {
-                        case .claimed(let claimed):
-                            path = claimed
-                        case .alreadyClaimed:
-                            continue
-                        case .nameBusy:
-                            logger.warning("a file of the same name is still in processing/; leaving this one for a later run", metadata: ["hookspool.file": "\(entry.name)"])
-                            continue
-                        }
-                    } catch {
-                        ledger.error("cannot claim \(entry.name): \(error)", io: true)
-                        logger.error("cannot claim a spool file", metadata: ["hookspool.file": "\(entry.name)", "error": "\(error)"])
-                        continue
-                    }
+            for item in work {
+                if control.isStopping {
+                    if case .resume(let claimed) = item { claimed.release() }
+                    continue
                 }
-                let file = FileTask(name: entry.name, sidecarPath: dryRun ? nil : "\(spool.processing)/\(Spool.sidecarName(for: entry.name))")
+                guard let file = open(item, spool: spool, runID: runID, ledger: ledger, logger: logger) else { continue }
                 ledger.fileStarted()
-                let decoder = EventDecoder(fileName: entry.name, defaultTimestamp: RFC3339.format(secondsSince1970: Int(entry.modified.tv_sec)))
+                var complete = false
                 do {
-                    let reader = try LineReader(path: path, maxLineBytes: config.limits.maxEventBytes)
-                    while let (number, decoded) = try reader.next({ line -> (Int, EventDecoder.Decoded) in
-                        switch line {
-                        case .text(let number, let bytes):
-                            return (number, decoder.decode(number: number, bytes: bytes))
-                        case .oversized(let number, let length):
-                            return (number, .invalid(reason: "line is \(length) bytes, more than limits.max_event_bytes (\(config.limits.maxEventBytes))"))
-                        }
-                    }) {
-                        switch decoded {
-                        case .blank:
-                            continue
-                        case .invalid(let reason):
-                            let row = RunReport.FailureRow(
-                                file: entry.name, line: number, eventID: nil, eventType: nil, endpoint: nil, attempts: 0,
-                                lastStatus: nil, lastError: reason, responseExcerpt: nil
-                            )
-                            ledger.invalidLine(row)
-                            file.invalidLine(row)
-                            logger.debug("invalid line", metadata: ["hookspool.file": "\(entry.name)", "hookspool.line": "\(number)", "reason": "\(reason)"])
-                        case .event(let event):
-                            let receivers = router.route(event.type)
-                            ledger.eventRead(deliveries: receivers.count)
-                            file.eventRead()
-                            if dryRun {
-                                for index in receivers {
-                                    let headers = dispatcher.headers(for: event, endpoint: config.endpoints[index])
-                                    logger.debug(
-                                        "would deliver",
-                                        metadata: ["hookspool.endpoint": "\(config.endpoints[index].name)", "hookspool.event_id": "\(event.id)", "headers": "\(headers.map(\.name))"]
-                                    )
-                                }
-                                continue
-                            }
-                            for index in receivers {
-                                await window.acquire()
-                                file.deliveryScheduled()
-                                group.addTask {
-                                    let result = await dispatcher.deliver(event, to: index, file: entry.name)
-                                    window.release()
-                                    if file.deliveryFinished(result) {
-                                        finish(file, spool: spool, runID: runID, ledger: ledger, logger: logger)
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    complete = try await read(file, spool: spool, router: &router, dispatcher: dispatcher, window: window, group: &group, ledger: ledger, runID: runID, logger: logger)
                 } catch {
                     file.abandon()
-                    ledger.error("cannot read \(entry.name): \(error); it stays in processing/", io: true)
-                    logger.error("cannot read a spool file; it stays in processing/", metadata: ["hookspool.file": "\(entry.name)", "error": "\(error)"])
+                    ledger.error("cannot read \(file.name): \(error); it stays in processing/ for a later run", io: true)
+                    logger.error("cannot read a spool file; it stays in processing/", metadata: ["hookspool.file": "\(file.name)", "error": "\(error)"])
                 }
-                if file.readingFinished() {
+                if file.readingFinished(complete: complete) {
                     finish(file, spool: spool, runID: runID, ledger: ledger, logger: logger)
                 }
             }
@@ -227,18 +191,145 @@ public struct BatchRun: Sendable {
         }
     }
 
-    /// Moves a file whose every delivery finished, and records its row.
+    /// Claims (or takes up) a file and opens its journal; nil when it is not this run's to work on.
+    private func open(_ item: WorkItem, spool: Spool, runID: String, ledger: Ledger, logger: Logger) -> FileTask? {
+        let claimed: ClaimedFile
+        switch item {
+        case .dryRun(let entry):
+            return FileTask(name: entry.name, originalName: entry.name, claimed: nil, journal: nil, resume: Journal.State(), failuresPath: nil)
+        case .resume(let file):
+            claimed = file
+        case .claim(let entry):
+            do {
+                switch try spool.claim(entry) {
+                case .claimed(let file):
+                    claimed = file
+                case .alreadyClaimed:
+                    return nil
+                case .nameBusy:
+                    logger.warning("a file of the same name is still in processing/; leaving this one for a later run", metadata: ["hookspool.file": "\(entry.name)"])
+                    return nil
+                }
+            } catch {
+                ledger.error("cannot claim \(entry.name): \(error)", io: true)
+                logger.error("cannot claim a spool file", metadata: ["hookspool.file": "\(entry.name)", "error": "\(error)"])
+                return nil
+            }
+        }
+        do {
+            let journalPath = "\(spool.processing)/\(Spool.journalName(for: claimed.name))"
+            let state = try Journal.read(journalPath)
+            let journal = try JournalWriter(path: journalPath, validLength: state.validLength)
+            let originalName = state.originalName ?? claimed.name
+            if state.originalName == nil { journal.header(originalName: originalName) }
+            let file = FileTask(
+                name: claimed.name, originalName: originalName, claimed: claimed, journal: journal, resume: state,
+                failuresPath: "\(spool.processing)/\(Spool.pendingFailuresName(for: claimed.name))"
+            )
+            try file.startFailures()
+            return file
+        } catch {
+            ledger.error("cannot open the journal of \(claimed.name): \(error); it stays in processing/", io: true)
+            logger.error("cannot open a journal; the file stays in processing/", metadata: ["hookspool.file": "\(claimed.name)", "error": "\(error)"])
+            claimed.release()
+            return nil
+        }
+    }
+
+    /// Reads a file and schedules every due delivery; returns whether it read to the end.
+    private func read(
+        _ file: FileTask, spool: Spool, router: inout Router, dispatcher: Dispatcher, window: AsyncSemaphore,
+        group: inout DiscardingTaskGroup, ledger: Ledger, runID: String, logger: Logger
+    ) async throws -> Bool {
+        let reader: LineReader
+        if let claimed = file.claimed {
+            reader = LineReader(descriptor: claimed.descriptor, path: claimed.path, maxLineBytes: config.limits.maxEventBytes)
+        } else {
+            reader = try LineReader(path: "\(spool.incoming)/\(file.name)", maxLineBytes: config.limits.maxEventBytes)
+        }
+        let modified = FileSystem.regularFileInfo(file.claimed?.path ?? "\(spool.incoming)/\(file.name)")?.modified.tv_sec ?? 0
+        let decoder = EventDecoder(fileName: file.originalName, defaultTimestamp: RFC3339.format(secondsSince1970: Int(modified)))
+        let maxEventBytes = config.limits.maxEventBytes
+        while let (number, decoded) = try reader.next({ line -> (Int, EventDecoder.Decoded) in
+            switch line {
+            case .text(let number, let bytes):
+                return (number, decoder.decode(number: number, bytes: bytes))
+            case .oversized(let number, let length):
+                return (number, .invalid(reason: "line is \(length) bytes, more than limits.max_event_bytes (\(maxEventBytes))"))
+            }
+        }) {
+            if control.isStopping { return false }
+            switch decoded {
+            case .blank:
+                continue
+            case .invalid(let reason):
+                let row = RunReport.FailureRow(
+                    file: file.name, line: number, eventID: nil, eventType: nil, endpoint: nil, attempts: 0,
+                    lastStatus: nil, lastError: reason, responseExcerpt: nil
+                )
+                if file.invalidLine(row) { ledger.invalidLine(row) }
+                logger.debug("invalid line", metadata: ["hookspool.file": "\(file.name)", "hookspool.line": "\(number)", "reason": "\(reason)"])
+            case .event(let event):
+                let routed = router.route(event.type)
+                let receivers = routed.filter { file.isDue(DeliveryKey(line: number, endpoint: config.endpoints[$0].name)) }
+                ledger.eventRead(deliveries: receivers.count, unrouted: routed.isEmpty)
+                file.eventRead()
+                if dryRun {
+                    for index in receivers {
+                        let headers = dispatcher.headers(for: event, endpoint: config.endpoints[index])
+                        logger.debug(
+                            "would deliver",
+                            metadata: ["hookspool.endpoint": "\(config.endpoints[index].name)", "hookspool.event_id": "\(event.id)", "headers": "\(headers.map(\.name))"]
+                        )
+                    }
+                    continue
+                }
+                for index in receivers {
+                    let key = DeliveryKey(line: number, endpoint: config.endpoints[index].name)
+                    let firstAttempt = file.resume.firstAttempt[key]
+                    await window.acquire()
+                    file.deliveryScheduled()
+                    group.addTask {
+                        let result = await dispatcher.deliver(event, to: index, file: file.name, firstAttempt: firstAttempt)
+                        window.release()
+                        let last = file.deliveryFinished(key, result)
+                        ledger.record(result, endpoint: index)
+                        if last {
+                            finish(file, spool: spool, runID: runID, ledger: ledger, logger: logger)
+                        }
+                    }
+                }
+            }
+        }
+        return true
+    }
+
+    /// Moves a file whose every delivery finished (or was left for later), and records its row.
     private func finish(_ file: FileTask, spool: Spool, runID: String, ledger: Ledger, logger: Logger) {
-        guard file.isComplete else { return }
         let outcome = file.outcome
         var movedTo: String?
-        if !dryRun {
+        if let claimed = file.claimed {
             do {
-                try file.closeSidecar()
-                movedTo = try spool.finish(name: file.name, outcome: outcome, runID: runID)
+                var nextAttempt: Int64?
+                if outcome == .deferred {
+                    let now = Int64(Date().timeIntervalSince1970)
+                    if file.wasInterruptedOnly {
+                        nextAttempt = now
+                    } else {
+                        let count = file.resume.deferrals + 1
+                        let next = now + Self.deferral(count, schedule: config.delivery.retrySchedule)
+                        file.journal?.fileDeferred(count: count, next: next)
+                        nextAttempt = next
+                    }
+                }
+                try file.journal?.close()
+                try file.closeFailures()
+                movedTo = try spool.finish(claimed, outcome: outcome, runID: runID, nextAttempt: nextAttempt)
+                claimed.release()
             } catch {
-                ledger.error("cannot move \(file.name) out of processing/: \(error)", io: true)
-                logger.error("cannot move a finished file", metadata: ["hookspool.file": "\(file.name)", "error": "\(error)"])
+                ledger.error("cannot move \(file.name) out of processing/: \(error); a later run resumes it", io: true)
+                logger.error("cannot move a finished file; a later run resumes it", metadata: ["hookspool.file": "\(file.name)", "error": "\(error)"])
+                claimed.release()
             }
         }
         let summary = file.summary(outcome: outcome, movedTo: movedTo)
@@ -249,10 +340,17 @@ public struct BatchRun: Sendable {
             "file finished",
             metadata: [
                 "hookspool.file": "\(file.name)", "outcome": "\(outcome.rawValue)", "events": "\(summary.events)",
-                "delivered": "\(summary.delivered)", "failed": "\(summary.failed)", "invalid_lines": "\(summary.invalidLines)",
-                "moved_to": "\(movedTo ?? "-")",
+                "delivered": "\(summary.delivered)", "failed": "\(summary.failed)", "deferred": "\(summary.deferred)",
+                "invalid_lines": "\(summary.invalidLines)", "moved_to": "\(movedTo ?? "-")",
             ]
         )
+    }
+
+    /// Seconds until the next try of a file deferred for the `count`-th time: the schedule's entry (the last repeats), ±10%.
+    static func deferral(_ count: Int, schedule: [Duration]) -> Int64 {
+        let base = schedule.isEmpty ? Duration.seconds(300) : schedule[min(max(count - 1, 0), schedule.count - 1)]
+        let seconds = base.seconds * Double.random(in: 0.9...1.1)
+        return max(1, Int64(seconds.rounded()))
     }
 
     /// `20261129T051500Z-3fa2`: sorts by time, unique enough for runs started in the same second.

@@ -8,64 +8,98 @@ import Darwin
 import Foundation
 import Synchronization
 
-/// One claimed spool file while its events are read and delivered: counts, the failures sidecar, and when it is finished.
+/// One claimed spool file while its events are read and delivered: what is still due, the
+/// journal, the failures so far, the counts, and when the file is finished.
 final class FileTask: Sendable {
-    /// What one delivery of this file came to.
-    enum DeliveryResult: Sendable {
-        case delivered
-        case failed(RunReport.FailureRow)
-    }
-
-    /// The file's name in the spool.
+    /// The file's name in the spool now.
     let name: String
-    /// `processing/NAME.failures.ndjson`, written as failures happen.
-    let sidecarPath: String?
+    /// The name derived ids are made from: the name it had when first claimed.
+    let originalName: String
+    /// The claimed (locked) file; nil in a dry run, which reads `incoming/` in place.
+    let claimed: ClaimedFile?
+    /// The file's journal; nil in a dry run.
+    let journal: JournalWriter?
+    /// What earlier runs finished, from the journal.
+    let resume: Journal.State
+    /// `.NAME.failures` in `processing/`: every failure so far, one JSON line each.
+    private let failuresPath: String?
 
     private struct State {
         var outstanding = 0
         var readingDone = false
+        var readComplete = false
         var finished = false
         var abandoned = false
         var events = 0
         var invalidLines = 0
         var delivered = 0
         var failed = 0
-        var sidecar: Int32 = -1
-        var sidecarError: FileSystemError?
+        var deferred = 0
+        var interrupted = 0
+        var failuresFD: Int32 = -1
+        var failuresError: FileSystemError?
     }
 
     private let state = Mutex(State())
 
-    /// - Parameter sidecarPath: nil in a dry run, which writes nothing.
-    init(name: String, sidecarPath: String?) {
+    init(name: String, originalName: String, claimed: ClaimedFile?, journal: JournalWriter?, resume: Journal.State, failuresPath: String?) {
         self.name = name
-        self.sidecarPath = sidecarPath
+        self.originalName = originalName
+        self.claimed = claimed
+        self.journal = journal
+        self.resume = resume
+        self.failuresPath = failuresPath
     }
 
     deinit {
         state.withLock { state in
-            if state.sidecar >= 0 { close(state.sidecar) }
+            if state.failuresFD >= 0 { close(state.failuresFD) }
         }
+    }
+
+    /// Starts the failures file afresh with the failures earlier runs recorded in the journal.
+    func startFailures() throws(FileSystemError) {
+        guard let failuresPath else { return }
+        try FileSystem.remove(failuresPath)
+        state.withLock { state in
+            for row in resume.failures { append(row, to: &state) }
+        }
+        if let error = state.withLock({ $0.failuresError }) { throw error }
+    }
+
+    /// Whether this delivery still has to be made (earlier runs did not finish it, and a replay asks for it).
+    func isDue(_ key: DeliveryKey) -> Bool {
+        if resume.finished.contains(key) { return false }
+        if let only = resume.only { return only.contains(key) }
+        return true
     }
 
     func eventRead() {
         state.withLock { $0.events += 1 }
     }
 
-    func invalidLine(_ row: RunReport.FailureRow) {
+    /// Records an invalid line; returns whether it is news (earlier runs had not read this file to the end).
+    func invalidLine(_ row: RunReport.FailureRow) -> Bool {
         state.withLock { state in
             state.invalidLines += 1
             append(row, to: &state)
         }
+        return !resume.readComplete
     }
 
     func deliveryScheduled() {
         state.withLock { $0.outstanding += 1 }
     }
 
-    /// Records a finished delivery; true when that was the file's last piece of work.
-    func deliveryFinished(_ result: DeliveryResult) -> Bool {
-        state.withLock { state in
+    /// Journals a finished delivery, then counts it; true when that was the file's last piece of work.
+    func deliveryFinished(_ key: DeliveryKey, _ result: Dispatcher.Result) -> Bool {
+        switch result {
+        case .delivered: journal?.delivered(key)
+        case .failed(let row): journal?.failed(key, row: row)
+        case .deferred(let row, let first): journal?.deferred(key, firstAttempt: first, row: row)
+        case .interrupted: break
+        }
+        return state.withLock { state in
             state.outstanding -= 1
             switch result {
             case .delivered:
@@ -73,78 +107,92 @@ final class FileTask: Sendable {
             case .failed(let row):
                 state.failed += 1
                 append(row, to: &state)
+            case .deferred:
+                state.deferred += 1
+            case .interrupted:
+                state.interrupted += 1
             }
             return Self.claimCompletion(&state)
         }
     }
 
-    /// Marks the end of reading; true when nothing is left in flight.
-    func readingFinished() -> Bool {
-        state.withLock { state in
+    /// Marks the end of reading (`complete` false when a stop cut it short); true when nothing is left in flight.
+    func readingFinished(complete: Bool) -> Bool {
+        if complete && !resume.readComplete { journal?.readComplete() }
+        return state.withLock { state in
             state.readingDone = true
+            state.readComplete = complete
             return Self.claimCompletion(&state)
         }
     }
 
-    /// Reading broke off: the file must stay where it is, whatever its deliveries do.
+    /// Reading broke off on an error: the file stays in `processing/` for a later run to resume.
     func abandon() {
         state.withLock { $0.abandoned = true }
     }
 
-    /// Flushes and closes the sidecar; throws if any write to it failed.
-    func closeSidecar() throws(FileSystemError) {
+    var isAbandoned: Bool { state.withLock { $0.abandoned } }
+
+    /// Where the file goes: deferred while any delivery is left for later (or reading was cut short),
+    /// else failed if any delivery failed or any line was invalid, else done.
+    var outcome: FileOutcome {
+        state.withLock { state in
+            if state.deferred > 0 || state.interrupted > 0 || !state.readComplete { return .deferred }
+            return state.failed == 0 && state.invalidLines == 0 && resume.failures.isEmpty ? .done : .failed
+        }
+    }
+
+    /// Whether the next attempt should come at once: the run stopped, nothing was deferred for a failure.
+    var wasInterruptedOnly: Bool {
+        state.withLock { $0.deferred == 0 && ($0.interrupted > 0 || !$0.readComplete) }
+    }
+
+    /// Flushes and closes the failures file; throws if any write to it failed.
+    func closeFailures() throws(FileSystemError) {
         let result: FileSystemError? = state.withLock { state in
-            if state.sidecar >= 0 {
-                if fsync(state.sidecar) != 0 && state.sidecarError == nil, let path = sidecarPath {
-                    state.sidecarError = .current("sync", path)
+            if state.failuresFD >= 0 {
+                if fsync(state.failuresFD) != 0 && state.failuresError == nil, let path = failuresPath {
+                    state.failuresError = .current("sync", path)
                 }
-                close(state.sidecar)
-                state.sidecar = -1
+                close(state.failuresFD)
+                state.failuresFD = -1
             }
-            return state.sidecarError
+            return state.failuresError
         }
         if let result { throw result }
     }
-
-    /// Whether this file may be moved on: read to the end and not abandoned.
-    var isComplete: Bool { state.withLock { $0.readingDone && !$0.abandoned } }
 
     /// The report row for this file.
     func summary(outcome: FileOutcome, movedTo: String?) -> RunReport.FileSummary {
         state.withLock { state in
             RunReport.FileSummary(
                 name: name, outcome: outcome, events: state.events, invalidLines: state.invalidLines,
-                delivered: state.delivered, failed: state.failed, deferred: 0, movedTo: movedTo
+                delivered: state.delivered, failed: state.failed, deferred: state.deferred + state.interrupted, movedTo: movedTo
             )
         }
     }
 
-    /// Done when every delivery succeeded and no line was invalid; failed otherwise.
-    var outcome: FileOutcome {
-        state.withLock { $0.failed == 0 && $0.invalidLines == 0 ? .done : .failed }
-    }
-
     private static func claimCompletion(_ state: inout State) -> Bool {
-        guard state.readingDone, state.outstanding == 0, !state.finished else { return false }
+        guard state.readingDone, state.outstanding == 0, !state.finished, !state.abandoned else { return false }
         state.finished = true
         return true
     }
 
     private static let encoder = JSONEncoder()
 
-    /// Appends one JSON line to the sidecar, creating it on first use.
+    /// Appends one JSON line to the failures file, creating it on first use.
     private func append(_ row: RunReport.FailureRow, to state: inout State) {
-        guard let sidecarPath, state.sidecarError == nil else { return }
-        if state.sidecar < 0 {
-            state.sidecar = open(sidecarPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            if state.sidecar < 0 {
-                state.sidecarError = .current("create", sidecarPath)
+        guard let failuresPath, state.failuresError == nil else { return }
+        if state.failuresFD < 0 {
+            state.failuresFD = open(failuresPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if state.failuresFD < 0 {
+                state.failuresError = .current("create", failuresPath)
                 return
             }
         }
         guard var line = try? Self.encoder.encode(row) else { return }
         line.append(0x0A)
-        let fd = state.sidecar
+        let fd = state.failuresFD
         let failed = line.withUnsafeBytes { raw -> Bool in
             var offset = 0
             while offset < raw.count {
@@ -157,6 +205,6 @@ final class FileTask: Sendable {
             }
             return false
         }
-        if failed { state.sidecarError = .current("write", sidecarPath) }
+        if failed { state.failuresError = .current("write", failuresPath) }
     }
 }

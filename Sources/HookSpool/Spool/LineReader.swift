@@ -19,19 +19,27 @@ final class LineReader {
     }
 
     private let fd: Int32
+    private let ownsDescriptor: Bool
     private let path: String
     private let maxLineBytes: Int
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
+    private var fileOffset: off_t = 0
     private var lineNumber = 0
     private var atEOF = false
 
     /// Opens `path` for reading.
-    init(path: String, maxLineBytes: Int, chunkSize: Int = 256 << 10) throws(FileSystemError) {
+    convenience init(path: String, maxLineBytes: Int, chunkSize: Int = 256 << 10) throws(FileSystemError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .current("open", path) }
-        self.fd = fd
+        self.init(descriptor: fd, path: path, maxLineBytes: maxLineBytes, chunkSize: chunkSize, ownsDescriptor: true)
+    }
+
+    /// Reads through an open descriptor from the start of the file; it stays open unless `ownsDescriptor`.
+    init(descriptor: Int32, path: String, maxLineBytes: Int, chunkSize: Int = 256 << 10, ownsDescriptor: Bool = false) {
+        self.fd = descriptor
+        self.ownsDescriptor = ownsDescriptor
         self.path = path
         self.maxLineBytes = maxLineBytes
         // Room for one whole line at the limit, plus its line break, plus a chunk.
@@ -40,7 +48,7 @@ final class LineReader {
     }
 
     deinit {
-        close(fd)
+        if ownsDescriptor { close(fd) }
         buffer.deallocate()
     }
 
@@ -98,13 +106,14 @@ final class LineReader {
         }
         guard end < buffer.count, let base = buffer.baseAddress else { return }
         while true {
-            let count = read(fd, base + end, buffer.count - end)
+            let count = pread(fd, base + end, buffer.count - end, fileOffset)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw .current("read", path)
             }
             if count == 0 { atEOF = true }
             end += count
+            fileOffset += off_t(count)
             return
         }
     }

@@ -6,7 +6,11 @@ import Musl
 import Darwin
 #endif
 
-/// The spool folder: producers drop files in `incoming/`, runs claim them into `processing/` and finish them in `done/` or `failed/`.
+/// The spool folder: producers drop files in `incoming/`; runs claim them into `processing/`
+/// and finish them in `done/`, `failed/` or `deferred/`.
+///
+/// Beside a file in `processing/` or `deferred/` live its journal (`.NAME.journal`) and its
+/// failures so far (`.NAME.failures.ndjson`); the leading dot keeps them apart from producers' names.
 public struct Spool: Sendable {
     /// The spool's root folder (absolute).
     public let root: String
@@ -17,12 +21,13 @@ public struct Spool: Sendable {
 
     public var incoming: String { root + "/incoming" }
     public var processing: String { root + "/processing" }
+    public var deferred: String { root + "/deferred" }
     public var done: String { root + "/done" }
     public var failed: String { root + "/failed" }
 
     /// Creates the spool's folders if they are missing.
     public func prepare() throws(FileSystemError) {
-        for folder in [incoming, processing, done, failed] {
+        for folder in [incoming, processing, deferred, done, failed] {
             try FileSystem.makeDirectory(folder)
         }
     }
@@ -43,66 +48,177 @@ public struct Spool: Sendable {
                 ignored.append(name)
                 continue
             }
-            ready.append(SpoolEntry(name: name, size: info.size, modified: info.modified))
+            ready.append(SpoolEntry(name: name, size: info.size, modified: info.modified, folder: .incoming))
         }
         ready.sort { ($0.modified.tv_sec, $0.modified.tv_nsec, $0.name) < ($1.modified.tv_sec, $1.modified.tv_nsec, $1.name) }
         return (ready, ignored.sorted())
     }
 
-    /// Claims a ready file by moving it into `processing/`.
-    public func claim(_ entry: SpoolEntry) throws(FileSystemError) -> ClaimResult {
-        let source = "\(incoming)/\(entry.name)"
-        let destination = "\(processing)/\(entry.name)"
-        let moved: Bool
-        do {
-            moved = try FileSystem.moveNoReplace(source, to: destination)
-        } catch where error.code == ENOENT {
-            return .alreadyClaimed
+    /// Files in `deferred/` whose next attempt is due at `now` (unix seconds), earliest first.
+    ///
+    /// The next attempt time is the modification time of the file's journal, as Postfix keeps it on its queue files.
+    public func dueDeferred(now: Int64) throws(FileSystemError) -> (due: [SpoolEntry], waiting: Int) {
+        var due: [(entry: SpoolEntry, at: Int64)] = []
+        var waiting = 0
+        for name in try FileSystem.list(deferred) where !name.hasPrefix(".") {
+            guard let info = FileSystem.regularFileInfo("\(deferred)/\(name)") else { continue }
+            let next = FileSystem.regularFileInfo("\(deferred)/\(Spool.journalName(for: name))").map { Int64($0.modified.tv_sec) } ?? 0
+            if next <= now {
+                due.append((SpoolEntry(name: name, size: info.size, modified: info.modified, folder: .deferred), next))
+            } else {
+                waiting += 1
+            }
         }
-        if moved {
-            try FileSystem.syncDirectory(processing)
-            try FileSystem.syncDirectory(incoming)
-            return .claimed(path: destination)
-        }
-        // The name is taken in processing/. If it is this very file, an earlier claim stopped
-        // between link and unlink: the processing/ copy is the claimed one.
-        if FileSystem.sameFile(source, destination) {
-            unlink(source)
-            return .alreadyClaimed
-        }
-        return .nameBusy
+        return (due.sorted { ($0.at, $0.entry.name) < ($1.at, $1.entry.name) }.map(\.entry), waiting)
     }
 
-    /// Moves a finished file (and its failures sidecar, if any) to `done/` or `failed/`.
-    ///
-    /// The file keeps its name unless that name is taken there; then `-<run id>` goes before the extension.
-    /// Returns the new path relative to the spool root, e.g. `failed/orders-1.ndjson`.
-    public func finish(name: String, outcome: FileOutcome, runID: String) throws(FileSystemError) -> String {
-        let folderName = outcome == .done ? "done" : "failed"
-        let folder = outcome == .done ? done : failed
-        let source = "\(processing)/\(name)"
-        let sidecarSource = "\(processing)/\(Spool.sidecarName(for: name))"
-        var finalName = name
-        if !(try FileSystem.moveNoReplace(source, to: "\(folder)/\(finalName)")) {
-            finalName = Spool.alternativeName(for: name, suffix: runID)
-            guard try FileSystem.moveNoReplace(source, to: "\(folder)/\(finalName)") else {
-                throw FileSystemError(operation: "move", path: "\(folder)/\(finalName)", code: EEXIST)
+    /// Files in `processing/` whose owner is gone (their lock could be taken): locked now, for this run to resume.
+    public func orphans() throws(FileSystemError) -> [ClaimedFile] {
+        var found: [ClaimedFile] = []
+        for name in try FileSystem.list(processing).sorted() where !name.hasPrefix(".") {
+            let path = "\(processing)/\(name)"
+            guard FileSystem.regularFileInfo(path) != nil else { continue }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                if errno == ENOENT { continue }
+                throw .current("open", path)
+            }
+            let locked: Bool
+            do {
+                locked = try FileSystem.tryLock(fd, path: path)
+            } catch {
+                close(fd)
+                throw error
+            }
+            guard locked else {
+                close(fd)
+                continue
+            }
+            // It may have been finished and moved between the listing and the lock.
+            guard FileSystem.sameFile(path, descriptor: fd) else {
+                close(fd)
+                continue
+            }
+            found.append(ClaimedFile(name: name, path: path, descriptor: fd))
+        }
+        return found
+    }
+
+    /// Claims a ready or due file: locks it, then moves it (and, from `deferred/`, its journal and failures) into `processing/`.
+    public func claim(_ entry: SpoolEntry) throws(FileSystemError) -> ClaimResult {
+        let sourceFolder = entry.folder == .incoming ? incoming : deferred
+        let source = "\(sourceFolder)/\(entry.name)"
+        let destination = "\(processing)/\(entry.name)"
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return .alreadyClaimed }
+            throw .current("open", source)
+        }
+        var keep = false
+        defer { if !keep { close(fd) } }
+        // Lock first: the lock belongs to the file, so it is held the moment the file shows up in processing/.
+        guard try FileSystem.tryLock(fd, path: source) else { return .alreadyClaimed }
+        guard FileSystem.sameFile(source, descriptor: fd) else { return .alreadyClaimed }
+        if access(destination, F_OK) == 0 && !FileSystem.sameFile(destination, descriptor: fd) {
+            return .nameBusy
+        }
+        if entry.folder == .deferred {
+            // Journal and failures first: the file never sits in processing/ without them.
+            for aux in [Spool.journalName(for: entry.name), Spool.pendingFailuresName(for: entry.name)] {
+                if access("\(deferred)/\(aux)", F_OK) == 0 {
+                    try FileSystem.remove("\(processing)/\(aux)")
+                    _ = try FileSystem.moveNoReplace("\(deferred)/\(aux)", to: "\(processing)/\(aux)")
+                }
             }
         }
-        if access(sidecarSource, F_OK) == 0 {
-            let sidecarDestination = "\(folder)/\(Spool.sidecarName(for: finalName))"
-            if !(try FileSystem.moveNoReplace(sidecarSource, to: sidecarDestination)) {
-                throw FileSystemError(operation: "move", path: sidecarDestination, code: EEXIST)
+        if !(try FileSystem.moveNoReplace(source, to: destination)) {
+            if FileSystem.sameFile(destination, descriptor: fd) {
+                // An earlier claim stopped between link and unlink; the processing/ name is the real one.
+                try FileSystem.remove(source)
+            } else {
+                return .nameBusy
             }
+        }
+        try FileSystem.syncDirectory(processing)
+        try FileSystem.syncDirectory(sourceFolder)
+        keep = true
+        return .claimed(ClaimedFile(name: entry.name, path: destination, descriptor: fd))
+    }
+
+    /// Moves a finished file out of `processing/`.
+    ///
+    /// To `done/`: the file alone (its journal is removed). To `failed/`: the file and
+    /// `NAME.failures.ndjson`. To `deferred/`: the file, its journal and failures so far, with
+    /// the journal's modification time set to `nextAttempt`. A name already taken in the
+    /// destination gets `-<run id>` before its extension; nothing is ever overwritten.
+    /// Returns the new path relative to the spool root, e.g. `failed/orders-1.ndjson`.
+    public func finish(_ file: ClaimedFile, outcome: FileOutcome, runID: String, nextAttempt: Int64? = nil) throws(FileSystemError) -> String {
+        let name = file.name
+        let (folderName, folder): (String, String)
+        switch outcome {
+        case .done: (folderName, folder) = ("done", done)
+        case .failed: (folderName, folder) = ("failed", failed)
+        case .deferred: (folderName, folder) = ("deferred", deferred)
+        }
+        let journal = "\(processing)/\(Spool.journalName(for: name))"
+        let failures = "\(processing)/\(Spool.pendingFailuresName(for: name))"
+        var finalName = name
+        if outcome == .deferred {
+            // Aux files first, so the file never sits in deferred/ without its journal.
+            finalName = try freeName(name, in: folder, runID: runID) { candidate in
+                access("\(folder)/\(candidate)", F_OK) != 0 && access("\(folder)/\(Spool.journalName(for: candidate))", F_OK) != 0
+            }
+            if let nextAttempt, access(journal, F_OK) == 0 {
+                try FileSystem.setModificationTime(journal, seconds: nextAttempt)
+            }
+            for (from, to) in [(journal, Spool.journalName(for: finalName)), (failures, Spool.pendingFailuresName(for: finalName))] where access(from, F_OK) == 0 {
+                guard try FileSystem.moveNoReplace(from, to: "\(folder)/\(to)") else {
+                    throw FileSystemError(operation: "move", path: "\(folder)/\(to)", code: EEXIST)
+                }
+            }
+            guard try FileSystem.moveNoReplace(file.path, to: "\(folder)/\(finalName)") else {
+                throw FileSystemError(operation: "move", path: "\(folder)/\(finalName)", code: EEXIST)
+            }
+        } else {
+            finalName = try freeName(name, in: folder, runID: runID) { candidate in
+                access("\(folder)/\(candidate)", F_OK) != 0 && access("\(folder)/\(Spool.sidecarName(for: candidate))", F_OK) != 0
+            }
+            if outcome == .failed, access(failures, F_OK) == 0 {
+                guard try FileSystem.moveNoReplace(failures, to: "\(folder)/\(Spool.sidecarName(for: finalName))") else {
+                    throw FileSystemError(operation: "move", path: "\(folder)/\(Spool.sidecarName(for: finalName))", code: EEXIST)
+                }
+            }
+            guard try FileSystem.moveNoReplace(file.path, to: "\(folder)/\(finalName)") else {
+                throw FileSystemError(operation: "move", path: "\(folder)/\(finalName)", code: EEXIST)
+            }
+            try FileSystem.remove(failures)
+            try FileSystem.remove(journal)
         }
         try FileSystem.syncDirectory(folder)
         try FileSystem.syncDirectory(processing)
         return "\(folderName)/\(finalName)"
     }
 
-    /// `orders-1.ndjson` → `orders-1.failures.ndjson`.
+    private func freeName(_ name: String, in folder: String, runID: String, isFree: (String) -> Bool) throws(FileSystemError) -> String {
+        if isFree(name) { return name }
+        let alternative = Spool.alternativeName(for: name, suffix: runID)
+        if isFree(alternative) { return alternative }
+        throw FileSystemError(operation: "move", path: "\(folder)/\(alternative)", code: EEXIST)
+    }
+
+    /// `orders-1.ndjson` → `orders-1.failures.ndjson`, the sidecar in `failed/`.
     public static func sidecarName(for name: String) -> String {
         "\(stem(of: name)).failures.ndjson"
+    }
+
+    /// `orders-1.ndjson` → `.orders-1.ndjson.journal`.
+    static func journalName(for name: String) -> String {
+        ".\(name).journal"
+    }
+
+    /// `orders-1.ndjson` → `.orders-1.ndjson.failures`, the failures so far while in `processing/` or `deferred/`.
+    static func pendingFailuresName(for name: String) -> String {
+        ".\(name).failures"
     }
 
     static func alternativeName(for name: String, suffix: String) -> String {
@@ -118,17 +234,24 @@ public struct Spool: Sendable {
     }
 }
 
-/// A ready file in `incoming/`.
+/// A file in `incoming/` or `deferred/` that a run may claim.
 public struct SpoolEntry: Sendable {
+    /// Which folder it is in.
+    public enum Folder: Sendable {
+        case incoming
+        case deferred
+    }
+
     public var name: String
     public var size: Int64
     public var modified: timespec
+    public var folder: Folder
 }
 
 /// What happened when a run tried to claim a file.
-public enum ClaimResult: Sendable, Equatable {
-    /// This run owns the file now, at `path`.
-    case claimed(path: String)
+public enum ClaimResult: Sendable {
+    /// This run owns the file now.
+    case claimed(ClaimedFile)
     /// Another run claimed it first.
     case alreadyClaimed
     /// A different file of the same name is in `processing/`; try again in a later run.

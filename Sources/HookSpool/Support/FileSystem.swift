@@ -53,6 +53,14 @@ enum FileSystem {
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
+    /// Whether `path` names the file open at `descriptor`.
+    static func sameFile(_ path: String, descriptor: Int32) -> Bool {
+        var sp = stat()
+        var sd = stat()
+        guard stat(path, &sp) == 0, fstat(descriptor, &sd) == 0 else { return false }
+        return sp.st_dev == sd.st_dev && sp.st_ino == sd.st_ino
+    }
+
     /// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
     static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String) throws(FileSystemError) {
         let folder = parent(of: path)
@@ -110,6 +118,34 @@ enum FileSystem {
         #else
         return (Int64(info.st_size), info.st_mtim)
         #endif
+    }
+
+    /// Closes a file descriptor (a name that does not clash with methods called `close`).
+    static func closeDescriptor(_ fd: Int32) {
+        close(fd)
+    }
+
+    /// One read(2) into `buffer`.
+    static func readDescriptor(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        read(fd, buffer.baseAddress, buffer.count)
+    }
+
+    /// Takes an exclusive lock on an open file without waiting; false when another process holds it.
+    static func tryLock(_ fd: Int32, path: String) throws(FileSystemError) -> Bool {
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+        if errno == EWOULDBLOCK || errno == EAGAIN { return false }
+        throw .current("lock", path)
+    }
+
+    /// Sets a file's modification time (seconds since 1970).
+    static func setModificationTime(_ path: String, seconds: Int64) throws(FileSystemError) {
+        var times = [timespec(tv_sec: time_t(seconds), tv_nsec: 0), timespec(tv_sec: time_t(seconds), tv_nsec: 0)]
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw .current("set time", path) }
+    }
+
+    /// Removes a file; a missing file is fine.
+    static func remove(_ path: String) throws(FileSystemError) {
+        if unlink(path) != 0 && errno != ENOENT { throw .current("remove", path) }
     }
 
     static func parent(of path: String) -> String {

@@ -74,6 +74,7 @@ func testConfig(
     timeout: String = "5s",
     maxAttempts: Int = 3,
     backoff: String = "{initial: 10ms, max: 50ms}",
+    retryFor: String = "0s",
     extra: String = ""
 ) -> String {
     """
@@ -86,6 +87,7 @@ func testConfig(
       timeout: \(timeout)
       max_attempts: \(maxAttempts)
       backoff: \(backoff)
+      retry_for: \(retryFor)
     \(extra)
     endpoints:
     \(endpoints)

@@ -1,0 +1,273 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// A delivery: one event line of a file, to one endpoint.
+struct DeliveryKey: Hashable, Sendable {
+    var line: Int
+    var endpoint: String
+}
+
+/// The append-only record of a spool file's finished deliveries, kept beside it as `.NAME.journal`.
+///
+/// One JSON line per acknowledged, permanently failed or deferred delivery, written before the
+/// outcome counts. A resumed run sends only deliveries with no final record. A torn last line
+/// (a crash mid-write) is ignored and cut off before anything is appended.
+enum Journal {
+    /// What the journal says about a file when a run takes it up.
+    struct State: Sendable {
+        /// The file's name when it was first claimed; derived ids use it, whatever the file is called now.
+        var originalName: String?
+        /// Deliveries that succeeded or failed for good: never sent again.
+        var finished: Set<DeliveryKey> = []
+        /// Failure rows of deliveries that failed for good, for the sidecar and the report.
+        var failures: [RunReport.FailureRow] = []
+        /// First attempt time (unix seconds) of deliveries deferred by earlier runs.
+        var firstAttempt: [DeliveryKey: Int64] = [:]
+        /// How often the file was deferred.
+        var deferrals = 0
+        /// When set, only these deliveries are due (a replay); every other one counts as finished.
+        var only: Set<DeliveryKey>?
+        /// Whether an earlier run read the file to its end (its invalid lines were reported then).
+        var readComplete = false
+        /// Bytes of complete records; anything after is a torn write.
+        var validLength = 0
+    }
+
+    /// One record.
+    struct Record: Codable, Sendable {
+        /// `header`, `ok`, `failed`, `deferred`, `read`, `defer_file`, `replay`.
+        var r: String
+        var file: String?
+        var l: Int?
+        var e: String?
+        var first: Int64?
+        var n: Int?
+        var next: Int64?
+        var row: RunReport.FailureRow?
+        var pairs: [PairRecord]?
+    }
+
+    struct PairRecord: Codable, Sendable, Hashable {
+        var l: Int
+        var e: String
+    }
+
+    /// Reads the journal at `path`; a missing journal is an empty state.
+    static func read(_ path: String) throws(FileSystemError) -> State {
+        var state = State()
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return state }
+            throw .current("open", path)
+        }
+        defer { close(fd) }
+        var data = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { FileSystem.readDescriptor(fd, $0) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .current("read", path)
+            }
+            if count == 0 { break }
+            data.append(contentsOf: chunk[0..<count])
+        }
+        let decoder = JSONDecoder()
+        var start = 0
+        while let newline = data[start...].firstIndex(of: 0x0A) {
+            defer { start = newline + 1 }
+            guard let record = try? decoder.decode(Record.self, from: Data(data[start..<newline])) else {
+                // A damaged line in the middle: stop trusting what follows.
+                break
+            }
+            apply(record, to: &state)
+            state.validLength = newline + 1
+        }
+        return state
+    }
+
+    static func apply(_ record: Record, to state: inout State) {
+        switch record.r {
+        case "header":
+            state.originalName = record.file
+        case "ok", "failed":
+            guard let line = record.l, let endpoint = record.e else { return }
+            let key = DeliveryKey(line: line, endpoint: endpoint)
+            if state.finished.insert(key).inserted, record.r == "failed", let row = record.row {
+                state.failures.append(row)
+            }
+            state.firstAttempt[key] = nil
+        case "deferred":
+            guard let line = record.l, let endpoint = record.e, let first = record.first else { return }
+            let key = DeliveryKey(line: line, endpoint: endpoint)
+            if !state.finished.contains(key) && state.firstAttempt[key] == nil {
+                state.firstAttempt[key] = first
+            }
+        case "read":
+            state.readComplete = true
+        case "defer_file":
+            state.deferrals = max(state.deferrals, record.n ?? state.deferrals + 1)
+        case "replay":
+            state.only = Set((record.pairs ?? []).map { DeliveryKey(line: $0.l, endpoint: $0.e) })
+            // A replay starts the file's story again: earlier outcomes are not carried over.
+            state.finished = []
+            state.failures = []
+            state.firstAttempt = [:]
+        default:
+            break
+        }
+    }
+}
+
+/// Appends records to one file's journal; fsyncs in small groups so that durability costs little.
+final class JournalWriter: Sendable {
+    let path: String
+    private struct State {
+        var fd: Int32
+        var unsynced = 0
+        var lastSync = ContinuousClock.now
+        var error: FileSystemError?
+    }
+
+    private let state: Mutex<State>
+    /// Records written between two fsyncs at most.
+    static let groupSize = 64
+    /// Longest time a written record waits for its fsync, when more records keep coming.
+    static let groupDelay = Duration.milliseconds(50)
+
+    /// Opens the journal for appending, first cutting off a torn tail at `validLength`.
+    init(path: String, validLength: Int?) throws(FileSystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .current("open", path) }
+        if let validLength {
+            var info = stat()
+            if fstat(fd, &info) == 0 && Int(info.st_size) > validLength {
+                if ftruncate(fd, off_t(validLength)) != 0 {
+                    let error = FileSystemError.current("truncate", path)
+                    FileSystem.closeDescriptor(fd)
+                    throw error
+                }
+            }
+        }
+        self.path = path
+        self.state = Mutex(State(fd: fd))
+    }
+
+    deinit {
+        state.withLock { state in
+            if state.fd >= 0 { FileSystem.closeDescriptor(state.fd) }
+        }
+    }
+
+    /// The first write error, if any; after one, nothing more is written.
+    var error: FileSystemError? { state.withLock { $0.error } }
+
+    func header(originalName: String) {
+        append(#"{"r":"header","file":\#(Self.quoted(originalName))}"#)
+    }
+
+    func delivered(_ key: DeliveryKey) {
+        // Endpoint names are letters, digits, '-' and '_': no escaping needed.
+        append(#"{"r":"ok","l":\#(key.line),"e":"\#(key.endpoint)"}"#)
+    }
+
+    func failed(_ key: DeliveryKey, row: RunReport.FailureRow) {
+        append(Self.encode(Journal.Record(r: "failed", l: key.line, e: key.endpoint, row: row)))
+    }
+
+    func deferred(_ key: DeliveryKey, firstAttempt: Int64, row: RunReport.FailureRow) {
+        append(Self.encode(Journal.Record(r: "deferred", l: key.line, e: key.endpoint, first: firstAttempt, row: row)))
+    }
+
+    func readComplete() {
+        append(#"{"r":"read"}"#)
+    }
+
+    func fileDeferred(count: Int, next: Int64) {
+        append(#"{"r":"defer_file","n":\#(count),"next":\#(next)}"#)
+    }
+
+    func replay(_ pairs: [DeliveryKey]) {
+        append(Self.encode(Journal.Record(r: "replay", pairs: pairs.map { Journal.PairRecord(l: $0.line, e: $0.endpoint) })))
+    }
+
+    /// Writes the record now; fsyncs when the group is full or has waited long enough.
+    private func append(_ line: String) {
+        state.withLock { state in
+            guard state.error == nil else { return }
+            var bytes = Array(line.utf8)
+            bytes.append(0x0A)
+            if !Self.writeAll(state.fd, bytes) {
+                state.error = .current("write", path)
+                return
+            }
+            state.unsynced += 1
+            if state.unsynced >= Self.groupSize || state.lastSync.duration(to: .now) >= Self.groupDelay {
+                Self.sync(&state, path: path)
+            }
+        }
+    }
+
+    /// Makes every record written so far durable.
+    func sync() throws(FileSystemError) {
+        let error: FileSystemError? = state.withLock { state in
+            if state.unsynced > 0 { Self.sync(&state, path: path) }
+            return state.error
+        }
+        if let error { throw error }
+    }
+
+    /// Syncs and closes; further appends are dropped.
+    func close() throws(FileSystemError) {
+        try sync()
+        state.withLock { state in
+            if state.fd >= 0 {
+                FileSystem.closeDescriptor(state.fd)
+                state.fd = -1
+                state.error = state.error ?? FileSystemError(operation: "write", path: path, code: EBADF)
+            }
+        }
+    }
+
+    private static func sync(_ state: inout State, path: String) {
+        if fsync(state.fd) != 0 && state.error == nil {
+            state.error = .current("sync", path)
+        }
+        state.unsynced = 0
+        state.lastSync = .now
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+    }
+
+    private static let encoder = JSONEncoder()
+
+    private static func encode(_ record: Journal.Record) -> String {
+        guard let data = try? encoder.encode(record) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func quoted(_ text: String) -> String {
+        guard let data = try? encoder.encode(text) else { return "\"\"" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

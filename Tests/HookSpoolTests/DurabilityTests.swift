@@ -1,0 +1,250 @@
+import Foundation
+import HookSpoolReceiver
+import Synchronization
+import Testing
+@testable import HookSpool
+
+/// Nothing lost, nothing twice: resume, deferral, stop and crash, with real processes and signals.
+@Suite("Durability")
+struct DurabilityTests {
+    /// Counts deliveries per (path, event id) at a receiver.
+    static func counts(_ requests: [ReceivedRequest]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for request in requests {
+            let id = request.header("webhook-id") ?? "?"
+            counts["\(request.path) \(id)", default: 0] += 1
+        }
+        return counts
+    }
+
+    static func events(_ count: Int, prefix: String) -> [String] {
+        (1...count).map { #"{"id":"\#(prefix)-\#($0)","type":"order.created","data":{"n":\#($0)}}"# }
+    }
+
+    @Test("an endpoint down in run 1 and up in run 2: deferred with its journal, then done, sending only what was pending")
+    func deferThenDeliver() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("orders.ndjson", Self.events(20, prefix: "d"))
+        let up = Mutex(false)
+        try await LoopbackReceiver.run(handler: { request in
+            request.path == "/flaky" && !up.withLock({ $0 }) ? ReceiverReply(status: 503) : .ok
+        }) { receiver in
+            let config = testConfig(
+                endpoints: [
+                    testEndpoint(name: "steady", port: receiver.port, path: "/steady"),
+                    testEndpoint(name: "flaky", port: receiver.port, path: "/flaky"),
+                ].joined(separator: "\n"),
+                maxAttempts: 2,
+                retryFor: "1h",
+                extra: "  retry_schedule: [1m]"
+            )
+            let first = try await ws.run(config)
+            #expect(first.exitStatus == .tempFail)
+            #expect(first.report.totals.delivered == 20)
+            #expect(first.report.totals.deferred == 20)
+            #expect(first.report.totals.failed == 0)
+            #expect(first.report.totals.filesDeferred == 1)
+            #expect(first.report.files.first?.movedTo == "deferred/orders.ndjson")
+            #expect(ws.files("deferred").contains("orders.ndjson"))
+            #expect(ws.files("deferred").contains(".orders.ndjson.journal"))
+            #expect(ws.files("processing").isEmpty)
+
+            // Not due yet: a run now leaves it alone.
+            let early = try await ws.run(config)
+            #expect(early.report.totals.files == 0)
+            #expect(ws.files("deferred").contains("orders.ndjson"))
+
+            // Due (its journal's time has come), and the endpoint is back.
+            try FileSystem.setModificationTime(ws.spool + "/deferred/.orders.ndjson.journal", seconds: Int64(Date().timeIntervalSince1970) - 1)
+            up.withLock { $0 = true }
+            let before = receiver.requests.count
+            let second = try await ws.run(config)
+            #expect(second.exitStatus == .ok)
+            #expect(second.report.totals.delivered == 20)
+            #expect(second.report.totals.deliveries == 20)
+            let resent = receiver.requests[before...]
+            #expect(resent.allSatisfy { $0.path == "/flaky" }, "the steady endpoint must not get its events again")
+            #expect(ws.files("done") == ["orders.ndjson"])
+            #expect(ws.files("deferred").isEmpty)
+            let counts = Self.counts(receiver.requests.filter { $0.path == "/steady" })
+            #expect(counts.count == 20 && counts.values.allSatisfy { $0 == 1 })
+        }
+    }
+
+    @Test("past retry_for a deferred delivery fails for good and the file goes to failed/")
+    func windowRunsOut() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", Self.events(3, prefix: "w"))
+        try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 503) }) { receiver in
+            let first = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port), maxAttempts: 1, retryFor: "1h"))
+            #expect(first.exitStatus == .tempFail)
+            try FileSystem.setModificationTime(ws.spool + "/deferred/.a.ndjson.journal", seconds: 0)
+            let second = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port), maxAttempts: 1, retryFor: "0s"))
+            #expect(second.exitStatus == .failures)
+            #expect(second.report.totals.failed == 3)
+            #expect(ws.files("failed") == ["a.failures.ndjson", "a.ndjson"])
+            let rows = try ws.read("spool/failed/a.failures.ndjson").split(separator: "\n")
+            #expect(rows.count == 3)
+        }
+    }
+
+    @Test("a run resumes an orphaned file, sends only unjournalled pairs, and ignores a torn last record")
+    func resumeWithTornJournal() async throws {
+        let ws = try TestWorkspace()
+        let spool = Spool(root: ws.spool)
+        try spool.prepare()
+        try Data((Self.events(5, prefix: "r").joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: spool.processing + "/r.ndjson"))
+        let journal = """
+            {"r":"header","file":"r.ndjson"}
+            {"r":"ok","l":1,"e":"hook"}
+            {"r":"ok","l":2,"e":"hook"}
+            {"r":"ok","l":3,"e":"ho
+            """
+        try Data(journal.utf8).write(to: URL(fileURLWithPath: spool.processing + "/.r.ndjson.journal"))
+        try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
+            let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port)))
+            #expect(outcome.exitStatus == .ok)
+            #expect(receiver.requests.compactMap { $0.header("webhook-id") }.sorted() == ["r-3", "r-4", "r-5"])
+            #expect(ws.files("done") == ["r.ndjson"])
+            #expect(ws.files("processing").isEmpty)
+        }
+    }
+
+    @Test("a sick endpoint: after a run of connection errors the circuit opens and the rest is deferred without attempts")
+    func circuitOpens() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", Self.events(200, prefix: "c"))
+        let closed = try SilentListener.closedPort()
+        try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
+            let config = testConfig(
+                endpoints: [
+                    testEndpoint(name: "healthy", port: receiver.port),
+                    testEndpoint(name: "down", port: closed),
+                ].joined(separator: "\n"),
+                concurrency: 4,
+                maxAttempts: 3,
+                retryFor: "1h"
+            )
+            let outcome = try await ws.run(config)
+            #expect(receiver.requests.count == 200)
+            let down = try #require(outcome.report.endpoints.first { $0.name == "down" })
+            #expect(down.deferred == 200)
+            #expect(down.attempts < 30, "attempts after the circuit opened: \(down.attempts)")
+            #expect(outcome.report.failures.isEmpty || outcome.report.failures.allSatisfy { $0.endpoint == "down" })
+            #expect(outcome.exitStatus == .tempFail)
+        }
+    }
+
+    @Test("kill -9 at random moments, then runs until done: every pair at least once, duplicates within the in-flight limit", arguments: [1, 2, 3])
+    func killNine(seed: Int) async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("big.ndjson", Self.events(2000, prefix: "k\(seed)"))
+        var generator = SeededGenerator(seed: UInt64(seed))
+        let killAfter = Int.random(in: 100...1800, using: &generator)
+        let concurrency = 16
+        try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .milliseconds(2)) }) { receiver in
+            try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: concurrency, retryFor: "1h"))
+            let child = try ChildProcess(["run"], in: ws.root)
+            try await receiver.waitForRequests(killAfter, timeout: .seconds(60))
+            child.send(SIGKILL)
+            let killed = try await child.wait()
+            #expect(killed.status == -SIGKILL)
+            // The next runs take the orphan up; a kill leaves at most the in-flight requests unjournalled.
+            var status: Int32 = -1
+            for _ in 0..<3 where status != 0 {
+                status = try await ChildProcess(["run"], in: ws.root).wait().status
+            }
+            #expect(status == 0)
+            let counts = Self.counts(receiver.requests)
+            #expect(counts.count == 2000, "every pair delivered")
+            let duplicates = counts.values.reduce(0) { $0 + $1 - 1 }
+            #expect(duplicates <= concurrency, "duplicates \(duplicates) > in-flight limit \(concurrency)")
+            #expect(ws.files("processing").isEmpty)
+            #expect(ws.files("done") == ["big.ndjson"])
+        }
+    }
+
+    @Test("three runs started together on 20 files: every pair exactly once")
+    func overlappingRuns() async throws {
+        let ws = try TestWorkspace()
+        for file in 1...20 {
+            try ws.drop("f\(file).ndjson", Self.events(25, prefix: "o\(file)"))
+        }
+        try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .milliseconds(1)) }) { receiver in
+            try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: 8))
+            let runs = try (0..<3).map { _ in try ChildProcess(["run"], in: ws.root) }
+            for run in runs {
+                let result = try await run.wait()
+                #expect(result.status == 0, "\(result.output)")
+            }
+            let counts = Self.counts(receiver.requests)
+            #expect(counts.count == 500)
+            #expect(counts.values.allSatisfy { $0 == 1 }, "some pair was delivered twice")
+            #expect(ws.files("done").count == 20)
+            #expect(ws.files("processing").isEmpty && ws.files("incoming").isEmpty)
+        }
+    }
+
+    @Test("SIGTERM mid-run: exit 75, the report is written; the next run completes, nothing lost, nothing twice beyond in-flight")
+    func sigterm() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("t.ndjson", Self.events(400, prefix: "t"))
+        let concurrency = 8
+        try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .milliseconds(20)) }) { receiver in
+            try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: concurrency, retryFor: "1h"))
+            let child = try ChildProcess(["run", "--grace", "5s"], in: ws.root)
+            try await receiver.waitForRequests(40, timeout: .seconds(60))
+            child.send(SIGTERM)
+            let stopped = try await child.wait(timeout: .seconds(30))
+            #expect(stopped.status == 75, "\(stopped.output)")
+            #expect(stopped.output.contains("stopping"))
+            #expect(FileManager.default.fileExists(atPath: ws.reports + "/latest.json"))
+            #expect(ws.files("processing").isEmpty, "an interrupted file waits in deferred/")
+            let next = try await ChildProcess(["run"], in: ws.root).wait()
+            #expect(next.status == 0, "\(next.output)")
+            let counts = Self.counts(receiver.requests)
+            #expect(counts.count == 400)
+            #expect(counts.values.reduce(0) { $0 + $1 - 1 } <= concurrency)
+            #expect(ws.files("done") == ["t.ndjson"])
+        }
+    }
+
+    @Test("an unusable report folder exits 74 and loses nothing")
+    func unwritableReportFolder() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", Self.events(2, prefix: "u"))
+        // A regular file where the report folder should be: unusable even for root.
+        try Data().write(to: URL(fileURLWithPath: ws.reports))
+        try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
+            try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port)))
+            let result = try await ChildProcess(["run"], in: ws.root).wait()
+            #expect(result.status == 74, "\(result.output)")
+            #expect(result.output.contains("cannot write the report"))
+            #expect(ws.files("done") == ["a.ndjson"])
+            #expect(receiver.requests.count == 2)
+        }
+    }
+
+    @Test("an unusable spool folder exits 74")
+    func unusableSpool() async throws {
+        let ws = try TestWorkspace()
+        try Data().write(to: URL(fileURLWithPath: ws.spool))
+        try ws.writeConfig(testConfig(endpoints: testEndpoint(port: 9)))
+        let result = try await ChildProcess(["run"], in: ws.root).wait()
+        #expect(result.status == 74)
+        #expect(result.output.contains("spool folder unusable"))
+    }
+}
+
+/// A small deterministic random generator (SplitMix64) so a seed names a test case.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
