@@ -174,6 +174,7 @@ def make_handler(verify, store, quiet):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False  # idle keep-alive connections must not hold up the exit
     request_queue_size = 128  # a sender opens many connections at once; the default backlog is 5
 
 
@@ -188,6 +189,9 @@ def serve(args, verify):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # A parent may hand down a mask that blocks them (a child started from a Swift Dispatch
+    # worker thread inherits one blocking nearly every signal); the handlers need them delivered.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     threading.Thread(target=server.serve_forever, daemon=True).start()
     while not stop.wait(1):
         pass
