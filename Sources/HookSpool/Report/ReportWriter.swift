@@ -70,6 +70,8 @@ public struct ReportWriter: Sendable {
     /// Rewrites `runs.json` and `index.html` for the runs in the folder, then deletes those beyond `keep`.
     ///
     /// The folder's `run-<id>.*` files decide which runs exist; `runs.json` only saves reading them.
+    /// Runs that had nothing to do (no file, no problem) are kept only while one is the newest of
+    /// them, so a timer that fires every minute cannot push the runs that did something out.
     private func updateIndex(adding report: RunReport) throws(FileSystemError) {
         var runIDs: Set<String> = [report.runID]
         var withJSON: Set<String> = []
@@ -81,27 +83,39 @@ public struct ReportWriter: Sendable {
                 if suffix == ".json" { withJSON.insert(id) }
             }
         }
-        let newestFirst = runIDs.sorted(by: >)
-        // The run just written is kept even when a clock step makes it sort among the old ones.
-        var kept = Array(newestFirst.prefix(keep))
-        if !kept.contains(report.runID) { kept.append(report.runID) }
-        let keptSet = Set(kept)
-        let pruned = newestFirst.filter { !keptSet.contains($0) }
-
         let cached = readIndex()
-        var entries: [RunIndex.Entry] = []
-        for id in kept {
-            if id == report.runID {
-                entries.append(RunIndex.Entry(report))
-            } else if let entry = cached[id] {
-                entries.append(entry)
+        var entries: [String: RunIndex.Entry] = [report.runID: RunIndex.Entry(report)]
+        for id in runIDs where id != report.runID {
+            if let entry = cached[id] {
+                entries[id] = entry
             } else if withJSON.contains(id), let bytes = FileManager.default.contents(atPath: "\(directory)/run-\(id).json"),
                 let entry = RunIndex.Entry(runJSON: Array(bytes)), entry.runID == id
             {
-                entries.append(entry)
+                entries[id] = entry
             }
         }
-        let index = RunIndex(runs: entries)
+        // Newest first: by the second in the id, then by the start time's milliseconds, then by id.
+        func key(_ id: String) -> (String, String, String) { (String(id.prefix(16)), entries[id]?.startedAt ?? "", id) }
+        let newestFirst = runIDs.sorted { key($0) > key($1) }
+
+        var kept: [String] = []
+        var pruned: [String] = []
+        var keptIdle = false
+        for id in newestFirst {
+            let idle = entries[id].map { $0.totals.files == 0 && $0.errors == 0 } ?? false
+            if id == report.runID {
+                // The run just written is kept even when a clock step makes it sort among the old ones.
+                kept.append(id)
+            } else if (idle && keptIdle) || kept.count >= keep {
+                pruned.append(id)
+                continue
+            } else {
+                kept.append(id)
+            }
+            if idle { keptIdle = true }
+        }
+
+        let index = RunIndex(runs: kept.compactMap { entries[$0] })
         try FileSystem.writeAtomically(index.encoded(), to: "\(directory)/runs.json")
         let hasLatest = access("\(directory)/latest.html", F_OK) == 0
         try FileSystem.writeAtomically(Array(HTMLIndex.render(index, hasLatest: hasLatest).utf8), to: "\(directory)/index.html")
