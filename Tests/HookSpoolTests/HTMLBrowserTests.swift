@@ -25,7 +25,8 @@ struct HTMLBrowserTests {
             #expect(dom.contains("<code>\(id)</code>"), "failure \(id)")
         }
         #expect(dom.contains("mixed.ndjson:3"))
-        #expect(dom.contains("connect_error"))
+        let noAnswer = try #require(report.failures.first { $0.endpoint == "closed" })
+        #expect(noAnswer.lastStatus == nil && dom.contains("<td data-label=\"Last status or error\">\(noAnswer.lastError ?? "?")</td>"))
         #expect(dom.contains("{\"error\":\"endpoint deleted\"}") || dom.contains("{&quot;error&quot;:&quot;endpoint deleted&quot;}"))
         #expect(!dom.lowercased().contains("<script"))
         #expect(try ReportTools.offFileReferences(in: dom).isEmpty)

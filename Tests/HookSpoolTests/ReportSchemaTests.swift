@@ -42,7 +42,8 @@ struct ReportSchemaTests {
         // The kinds of row the schema tells apart are all here.
         #expect(failures.contains { $0.endpoint == "gone" && $0.lastStatus == 410 && $0.responseExcerpt?.contains("endpoint deleted") == true })
         #expect(failures.contains { $0.endpoint == "busy" && $0.lastStatus == 503 && $0.attempts == 2 })
-        #expect(failures.contains { $0.endpoint == "closed" && $0.lastStatus == nil && $0.lastError == "connect_error" })
+        // Refused at once, normally; on a starved machine the connect may run into the timeout instead.
+        #expect(failures.contains { $0.endpoint == "closed" && $0.lastStatus == nil && ["connect_error", "timeout"].contains($0.lastError) })
         #expect(failures.filter { $0.endpoint == nil }.map(\.line) == [3, 5])
         #expect(ws.files("failed").contains("mixed.failures.ndjson"))
         try await Self.expectValid(outcome, in: ws)
@@ -73,7 +74,7 @@ struct ReportSchemaTests {
         let json = try #require(outcome.reportFiles?.json)
         let original = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let failures = try #require(original["failures"] as? [[String: Any]])
-        let noAnswer = try #require(failures.firstIndex { $0["last_error"] as? String == "connect_error" })
+        let noAnswer = try #require(failures.firstIndex { $0["endpoint"] as? String == "closed" && $0["last_status"] is NSNull })
         func setting(_ key: String, to value: Any, inFailure index: Int) -> (inout [String: Any]) -> Void {
             { report in
                 var rows = report["failures"] as? [[String: Any]] ?? []
