@@ -153,7 +153,7 @@ struct ConfigReader {
     private mutating func readEndpoint(_ node: Node, key: String, defaults: DeliverySettings) -> Endpoint? {
         let allowed: Set<String> = [
             "name", "url", "events", "secret", "signature", "headers", "concurrency", "timeout",
-            "max_attempts", "enabled", "allow_http", "allow_private",
+            "max_attempts", "enabled", "allow_http", "allow_private", "tls",
         ]
         let issuesBefore = issues.count
         // The name, if readable, labels every key of this endpoint in messages.
@@ -240,6 +240,10 @@ struct ConfigReader {
         let concurrency = fields["concurrency"].flatMap { integer($0, key: "\(displayKey).concurrency", in: 1...10_000) }
         let timeout = fields["timeout"].flatMap { duration($0, key: "\(displayKey).timeout", in: .milliseconds(1)...(.seconds(3600))) }
         let maxAttempts = fields["max_attempts"].flatMap { integer($0, key: "\(displayKey).max_attempts", in: 1...100) }
+        let tls = fields["tls"].flatMap { readTLS($0, key: "\(displayKey).tls") }
+        if tls != nil, let url, url.scheme != "https", let tlsNode = fields["tls"] {
+            fail(tlsNode, "\(displayKey).tls", "applies to https:// URLs only; this endpoint's url is \(url.scheme)://")
+        }
 
         guard issues.count == issuesBefore, let name, let url, let signer else { return nil }
         return Endpoint(
@@ -254,8 +258,33 @@ struct ConfigReader {
             maxAttempts: maxAttempts ?? defaults.maxAttempts,
             backoff: defaults.backoff,
             enabled: enabled,
-            allowPrivate: allowPrivate
+            allowPrivate: allowPrivate,
+            tls: tls
         )
+    }
+
+    /// Reads `tls: {ca_file, cert_file, key_file}`, loading each file; cert_file and key_file come together.
+    private mutating func readTLS(_ node: Node, key: String) -> EndpointTLS? {
+        guard let fields = mapping(node, key: key, allowed: ["ca_file", "cert_file", "key_file"]) else { return nil }
+        let issuesBefore = issues.count
+        var files: [String: String] = [:]
+        for name in ["ca_file", "cert_file", "key_file"] {
+            if let value = fields[name], let text = string(value, key: "\(key).\(name)", nonEmpty: true) { files[name] = path(text) }
+        }
+        if fields.isEmpty {
+            fail(node, key, "give ca_file (a private CA), or cert_file and key_file (mutual TLS), or both")
+        }
+        if (fields["cert_file"] == nil) != (fields["key_file"] == nil) {
+            let missing = fields["cert_file"] == nil ? "cert_file" : "key_file"
+            fail(node, "\(key).\(missing)", "missing; cert_file and key_file go together (mutual TLS)")
+        }
+        guard issues.count == issuesBefore else { return nil }
+        do {
+            return try EndpointTLS(caFile: files["ca_file"], certFile: files["cert_file"], keyFile: files["key_file"])
+        } catch {
+            fail(fields[error.key] ?? node, "\(key).\(error.key)", error.description)
+            return nil
+        }
     }
 
     /// Reads `secret:` (one value or a list, for rotation) and resolves `env:` and `file:` references.

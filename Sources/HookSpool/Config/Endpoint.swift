@@ -26,6 +26,8 @@ public struct Endpoint: Sendable {
     public var enabled: Bool
     /// Whether non-global addresses (loopback, private, …) may be reached.
     public var allowPrivate: Bool
+    /// A private CA and a client certificate for mutual TLS; nil uses the system's roots and no client certificate.
+    public var tls: EndpointTLS?
 
     public init(
         name: String,
@@ -39,7 +41,8 @@ public struct Endpoint: Sendable {
         maxAttempts: Int = 5,
         backoff: Backoff = Backoff(),
         enabled: Bool = true,
-        allowPrivate: Bool = false
+        allowPrivate: Bool = false,
+        tls: EndpointTLS? = nil
     ) {
         self.name = name
         self.url = url
@@ -53,6 +56,7 @@ public struct Endpoint: Sendable {
         self.backoff = backoff
         self.enabled = enabled
         self.allowPrivate = allowPrivate
+        self.tls = tls
     }
 
     /// The signature scheme.

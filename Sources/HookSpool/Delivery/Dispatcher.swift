@@ -92,7 +92,8 @@ final class Dispatcher: Sendable {
                 headers: headers(for: event, endpoint: endpoint),
                 body: event.body,
                 timeout: endpoint.timeout,
-                attempt: number
+                attempt: number,
+                endpoint: index
             )
             global.release()
             target.limit?.release()

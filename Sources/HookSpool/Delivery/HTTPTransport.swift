@@ -5,20 +5,73 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// Sends one POST over the shared HTTP client and turns whatever happens into an `Attempt`.
+/// Sends one POST over the run's HTTP clients and turns whatever happens into an `Attempt`.
+///
+/// AsyncHTTPClient takes its TLS configuration per client, not per request, so endpoints get one
+/// client (and connection pool) per distinct `tls:` setting; all endpoints without one share a client.
 struct HTTPTransport: Sendable {
-    let client: HTTPClient
+    /// The distinct clients.
+    let clients: [HTTPClient]
+    /// For each endpoint (config order), the index of its client in `clients`.
+    private let clientOfEndpoint: [Int]
+
+    /// One client for every endpoint.
+    init(client: HTTPClient) {
+        clients = [client]
+        clientOfEndpoint = []
+    }
+
+    /// Makes the clients a run's `endpoints` need: one per distinct TLS setting.
+    ///
+    /// Redirects are not followed, refused connections fail at once (the dispatcher owns retries),
+    /// and `pins` maps host names to the addresses resolved at the start of the run.
+    init(endpoints: [Endpoint], connectionsPerHost: Int, connectTimeout: Duration, pins: [String: String]) {
+        var clients: [HTTPClient] = []
+        var byTLS: [EndpointTLS?: Int] = [:]
+        var clientOfEndpoint: [Int] = []
+        for endpoint in endpoints {
+            if let index = byTLS[endpoint.tls] {
+                clientOfEndpoint.append(index)
+                continue
+            }
+            let client = Self.makeClient(connectionsPerHost: connectionsPerHost, connectTimeout: connectTimeout, pins: pins, tls: endpoint.tls)
+            byTLS[endpoint.tls] = clients.count
+            clientOfEndpoint.append(clients.count)
+            clients.append(client)
+        }
+        if clients.isEmpty {
+            clients.append(Self.makeClient(connectionsPerHost: connectionsPerHost, connectTimeout: connectTimeout, pins: pins, tls: nil))
+        }
+        self.clients = clients
+        self.clientOfEndpoint = clientOfEndpoint
+    }
+
+    /// The client endpoint `index` (config order) sends through.
+    func client(forEndpoint index: Int) -> HTTPClient {
+        index < clientOfEndpoint.count ? clients[clientOfEndpoint[index]] : clients[0]
+    }
+
+    /// Shuts every client down; pooled connections close.
+    func shutdown() async throws {
+        var firstError: (any Error)?
+        for client in clients {
+            do {
+                try await client.shutdown()
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+    }
 
     /// Bytes of the response body read at most; the rest is dropped with the connection.
     static let maxBodyRead = 64 << 10
     /// Bytes of the response body kept for the report.
     static let maxExcerpt = 1 << 10
 
-    /// Makes the client every delivery of a run shares.
-    ///
-    /// Redirects are not followed, refused connections fail at once (the dispatcher owns retries),
-    /// and `pins` maps host names to the addresses resolved at the start of the run.
-    static func makeClient(connectionsPerHost: Int, connectTimeout: Duration, pins: [String: String]) -> HTTPClient {
+    /// Makes one client: redirects not followed, refused connections failing at once, `pins` for DNS,
+    /// and `tls` (a private CA, a client certificate) when given.
+    static func makeClient(connectionsPerHost: Int, connectTimeout: Duration, pins: [String: String], tls: EndpointTLS? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: TimeAmount.nanoseconds(Int64(connectTimeout.seconds * 1e9))),
@@ -28,11 +81,13 @@ struct HTTPTransport: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.dnsOverride = pins
         configuration.httpVersion = .automatic
+        if let tls { configuration.tlsConfiguration = tls.configuration }
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 
     /// POSTs `body` to `url` with `headers`; the attempt, connect to last byte, ends at `timeout`.
-    func post(url: String, headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt {
+    func post(url: String, headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, endpoint: Int = 0) async -> Attempt {
+        let client = client(forEndpoint: endpoint)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers = headers
@@ -44,7 +99,7 @@ struct HTTPTransport: Sendable {
         do {
             let answer = try await withThrowingTaskGroup(of: Answer?.self) { group in
                 group.addTask {
-                    try await self.exchange(prepared, deadline: NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9)))
+                    try await Self.exchange(prepared, client: client, deadline: NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9)))
                 }
                 group.addTask {
                     try? await Task.sleep(until: deadline, clock: clock)
@@ -73,7 +128,7 @@ struct HTTPTransport: Sendable {
         var excerpt: String?
     }
 
-    private func exchange(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> Answer {
+    private static func exchange(_ request: HTTPClientRequest, client: HTTPClient, deadline: NIODeadline) async throws -> Answer {
         let response = try await client.execute(request, deadline: deadline)
         var kept = ByteBuffer()
         var total = 0

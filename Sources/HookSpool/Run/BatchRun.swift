@@ -142,7 +142,7 @@ public struct BatchRun: Sendable {
 
         let connectionsPerHost = config.endpoints.map { $0.concurrency ?? config.delivery.concurrency }.max() ?? config.delivery.concurrency
         let longestTimeout = config.endpoints.map(\.timeout).max() ?? config.delivery.timeout
-        let client = HTTPTransport.makeClient(connectionsPerHost: connectionsPerHost, connectTimeout: longestTimeout, pins: pins)
+        let transport = HTTPTransport(endpoints: config.endpoints, connectionsPerHost: connectionsPerHost, connectTimeout: longestTimeout, pins: pins)
         let targets = zip(config.endpoints, resolutions).map { endpoint, resolution in
             Dispatcher.Target(
                 endpoint: endpoint,
@@ -155,7 +155,7 @@ public struct BatchRun: Sendable {
             targets: targets,
             concurrency: config.delivery.concurrency,
             retryFor: config.delivery.retryFor,
-            transport: HTTPTransport(client: client),
+            transport: transport,
             ledger: ledger,
             control: control,
             logger: logger
@@ -185,7 +185,7 @@ public struct BatchRun: Sendable {
             }
         }
         do {
-            try await client.shutdown()
+            try await transport.shutdown()
         } catch {
             logger.debug("HTTP client shutdown", metadata: ["error": "\(error)"])
         }
