@@ -85,8 +85,16 @@ struct HTTPTransport: Sendable {
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 
-    /// POSTs `body` to `url` with `headers`; the attempt, connect to last byte, ends at `timeout`.
-    func post(url: String, headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, endpoint: Int = 0) async -> Attempt {
+    /// POSTs `body` to `url` with `headers` through endpoint `endpoint`'s client; the attempt,
+    /// connect to last byte, ends at `timeout`.
+    ///
+    /// AsyncHTTPClient's deadline covers the request up to the response head; the body is read
+    /// in a child task that a timer on the event loop cancels at the deadline. (A `Task.sleep` racing
+    /// the request cost a task per attempt and, on Linux, a timer that outlived its cancellation
+    /// until the deadline: memory grew with attempts per second × timeout.)
+    ///
+    /// A 2xx answer's body is drained, not kept, unless `keepSuccessBody` (`hookspool ping` shows it).
+    func post(url: String, headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, endpoint: Int = 0, keepSuccessBody: Bool = false) async -> Attempt {
         let client = client(forEndpoint: endpoint)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -96,21 +104,19 @@ struct HTTPTransport: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start.advanced(by: timeout)
+        // Taken after `start`, so the timer never fires before `deadline` has passed.
+        let ioDeadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9))
         do {
-            let answer = try await withThrowingTaskGroup(of: Answer?.self) { group in
-                group.addTask {
-                    try await Self.exchange(prepared, client: client, deadline: NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9)))
-                }
-                group.addTask {
-                    try? await Task.sleep(until: deadline, clock: clock)
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                return first
+            let exchange = Task { try await Self.exchange(prepared, client: client, deadline: ioDeadline, keepSuccessBody: keepSuccessBody) }
+            let timer = client.eventLoopGroup.any().scheduleTask(deadline: ioDeadline) { exchange.cancel() }
+            defer { timer.cancel() }
+            let answer = try await withTaskCancellationHandler {
+                try await exchange.value
+            } onCancel: {
+                exchange.cancel()
             }
             let latency = start.duration(to: clock.now)
-            guard let answer else {
+            if clock.now >= deadline && answer.cutShort {
                 return Attempt(number: number, result: .failure(.timeout), latency: latency)
             }
             let retryAfter = answer.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: Date()) }
@@ -126,23 +132,29 @@ struct HTTPTransport: Sendable {
         var status: Int
         var retryAfter: String?
         var excerpt: String?
+        /// The body stopped before its end because the attempt was cancelled (its deadline passed).
+        var cutShort = false
     }
 
-    private static func exchange(_ request: HTTPClientRequest, client: HTTPClient, deadline: NIODeadline) async throws -> Answer {
+    private static func exchange(_ request: HTTPClientRequest, client: HTTPClient, deadline: NIODeadline, keepSuccessBody: Bool = false) async throws -> Answer {
         let response = try await client.execute(request, deadline: deadline)
+        let status = Int(response.status.code)
+        // Only a failure's excerpt reaches the report; a success's body is drained, not kept.
+        let keep = keepSuccessBody || !(200...299).contains(status)
         var kept = ByteBuffer()
         var total = 0
         for try await chunk in response.body {
             total += chunk.readableBytes
-            if kept.readableBytes < Self.maxExcerpt {
+            if keep && kept.readableBytes < Self.maxExcerpt {
                 kept.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, Self.maxExcerpt - kept.readableBytes)) ?? ByteBuffer())
             }
             if total >= Self.maxBodyRead { break }
         }
         return Answer(
-            status: Int(response.status.code),
+            status: status,
             retryAfter: response.headers.first(name: "retry-after"),
-            excerpt: kept.readableBytes > 0 ? Self.excerpt(kept) : nil
+            excerpt: kept.readableBytes > 0 ? Self.excerpt(kept) : nil,
+            cutShort: Task.isCancelled
         )
     }
 
