@@ -45,14 +45,14 @@ enum HTMLIndex {
             if run.errors > 0 { body += #" <span class="meta">\#(RunVerdict.count(run.errors, "problem"))</span>"# }
             body += "</td>"
             body += #"<td data-label="Started">\#(HTMLPage.escape(run.startedAt))</td>"#
-            body += #"<td class="n" data-label="Took">\#(HTMLPage.duration(ms: run.durationMs))</td>"#
-            body += HTMLReport.count(run.totals.files, label: "Files")
-            body += HTMLReport.count(run.totals.events, label: "Events")
+            body += #"<td class="n opt" data-label="Took">\#(HTMLPage.duration(ms: run.durationMs))</td>"#
+            body += HTMLReport.count(run.totals.files, label: "Files", extra: "opt")
+            body += HTMLReport.count(run.totals.events, label: "Events", extra: "opt")
             body += HTMLReport.count(run.totals.delivered, label: "Delivered")
             body += HTMLReport.count(run.totals.failed, label: "Failed", heat: "hot")
             body += HTMLReport.count(run.totals.deferred, label: "Deferred", heat: "lukewarm")
             body += HTMLReport.count(run.totals.invalidLines, label: "Invalid lines", heat: "hot")
-            body += #"<td data-label="JSON">\#(linkable ? #"<a href="run-\#(run.runID).json">json</a>"# : "—")</td></tr>"#
+            body += #"<td class="opt" data-label="JSON">\#(linkable ? #"<a href="run-\#(run.runID).json">json</a>"# : "—")</td></tr>"#
             body += "\n"
         }
         body += "</tbody></table></div>\n"

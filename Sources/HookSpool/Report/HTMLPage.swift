@@ -147,7 +147,7 @@ enum HTMLPage {
         table.cards thead{display:none}table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
         table.cards tr{border:1px solid var(--line);border-radius:.4rem;margin:.5rem 0;padding:.2rem .6rem}
         table.cards td{border:0;display:flex;gap:1rem;justify-content:space-between;text-align:right;padding:.15rem 0}
-        table.cards td>*{min-width:0}table.cards td.wrap{overflow-wrap:break-word}
+        table.cards td.opt{display:none}table.cards td>*{min-width:0}table.cards td.wrap{overflow-wrap:break-word}
         table.cards td::before{content:attr(data-label);font-weight:600;color:var(--muted);text-align:left;white-space:nowrap}
         table.cards td.chartcell{display:block;text-align:left}table.cards td.chartcell::before{display:block}}
         @media print{:root{--bg:#fff;--fg:#000;--muted:#444;--line:#bbb;--head:#eee;--link:#000}

@@ -154,9 +154,10 @@ enum HTMLReport {
 
     // MARK: - Cells
 
-    /// A right-aligned count cell, greyed when zero and coloured with `heat` when not.
-    static func count(_ value: Int, label: String, heat: String? = nil) -> String {
-        let css = value == 0 ? "n zero" : heat.map { "n \($0)" } ?? "n"
+    /// A right-aligned count cell, greyed when zero and coloured with `heat` when not; `extra` adds a class.
+    static func count(_ value: Int, label: String, heat: String? = nil, extra: String? = nil) -> String {
+        var css = value == 0 ? "n zero" : heat.map { "n \($0)" } ?? "n"
+        if let extra { css += " " + extra }
         return #"<td class="\#(css)" data-label="\#(label)">\#(HTMLPage.number(value))</td>"#
     }
 
