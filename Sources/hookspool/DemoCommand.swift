@@ -99,12 +99,21 @@ struct DemoCommand: AsyncParsableCommand {
         let expectedDelivered = (sample.deliveries["orders"] ?? 0) + (sample.deliveries["billing"] ?? 0) + (sample.deliveries["audit"] ?? 0)
         var surprises: [String] = []
         if t.delivered != expectedDelivered { surprises.append("delivered \(t.delivered), expected \(expectedDelivered)") }
-        if t.failed != sample.deliveries["crm"] ?? 0 { surprises.append("failed \(t.failed), expected \(sample.deliveries["crm"] ?? 0) (the 410 endpoint)") }
+        let crm = outcome.report.endpoints.first { $0.name == "crm" }
+        let crmEnded = (crm?.failed ?? 0) + (crm?.deferred ?? 0)
+        if t.failed != crm?.failed ?? 0 || crm?.failed ?? 0 < 1 || crmEnded != sample.deliveries["crm"] ?? 0 {
+            surprises.append("crm (the 410 endpoint) failed \(crm?.failed ?? 0) and deferred \(crm?.deferred ?? 0) of \(sample.deliveries["crm"] ?? 0); other endpoints failed \(t.failed - (crm?.failed ?? 0))")
+        }
+        if crm?.disabled == nil { surprises.append("crm answered 410 but was not disabled") }
         if t.invalidLines != sample.invalidLines { surprises.append("invalid lines \(t.invalidLines), expected \(sample.invalidLines)") }
         if tally.rejected > 0 { surprises.append("\(tally.rejected) signatures did not verify") }
         if outcome.exitStatus == ExitStatus.ioError { surprises.append("the spool or report folder was unusable") }
+        if let crm, crm.disabled != nil {
+            print("  crm answered 410 Gone and is now disabled: \(crm.deferred) of its deliveries wait in deferred/")
+            print("  until `hookspool endpoints enable crm --config \(workspace.configPath)`.")
+        }
         if surprises.isEmpty {
-            print("\nThe demo ran as designed: `hookspool run` would exit 1 here, for the staged 410s and invalid lines.")
+            print("\nThe demo ran as designed: `hookspool run` would exit 1 here, for the staged 410 and invalid lines.")
         } else {
             printError("hookspool demo: the run did not go as designed: " + surprises.joined(separator: "; "))
             throw ExitCode(1)

@@ -9,7 +9,10 @@ struct HookSpoolCommand: AsyncParsableCommand {
         commandName: "hookspool",
         abstract: "A batch webhook dispatcher: delivers spooled events as signed POSTs, with retry and a report.",
         version: HookSpoolVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, ReceiveCommand.self, VerifyCommand.self, SecretCommand.self]
+        subcommands: [
+            RunCommand.self, CheckCommand.self, DemoCommand.self, ReplayCommand.self, EndpointsCommand.self,
+            PingCommand.self, ReceiveCommand.self, VerifyCommand.self, SecretCommand.self,
+        ]
     )
 }
 
@@ -18,15 +21,26 @@ struct LoggingOptions: ParsableArguments {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
-    /// A logger that writes to standard error at the chosen level.
+    @Option(name: .long, help: "logfmt (key=value lines) or json (one object per line).")
+    var logFormat: LogLineFormat = .logfmt
+
+    /// A logger that writes one line per record to standard error, in the chosen format, at the chosen level.
     func makeLogger(label: String = "hookspool") -> Logger {
-        var logger = Logger(label: label) { label in StreamLogHandler.standardError(label: label) }
-        logger.logLevel = logLevel
+        makeLogger(label: label, level: logLevel)
+    }
+
+    /// The same logger at another level.
+    func makeLogger(label: String = "hookspool", level: Logger.Level) -> Logger {
+        let format = logFormat
+        var logger = Logger(label: label) { _ in LineLogHandler(format: format) }
+        logger.logLevel = level
         return logger
     }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension LogLineFormat: ExpressibleByArgument {}
 
 /// Options of commands that read a config file.
 struct ConfigOptions: ParsableArguments {

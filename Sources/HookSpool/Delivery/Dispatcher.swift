@@ -17,8 +17,8 @@ final class Dispatcher: Sendable {
         var limit: AsyncSemaphore?
         var retryPolicy: RetryPolicy
         var circuit = CircuitBreaker()
-        /// Disabled by its health across runs: deliveries are deferred without an attempt.
-        var disabledReason: String?
+        /// Set when the endpoint is disabled (before or during the run): deliveries are deferred without an attempt.
+        var disabled = DisableSwitch()
     }
 
     /// How one delivery ended in this run.
@@ -66,22 +66,22 @@ final class Dispatcher: Sendable {
         case .direct, .pinned:
             break
         }
-        if target.disabledReason != nil {
-            return deferOrFail(event, index, file, attempts: 0, status: nil, error: "endpoint_disabled", excerpt: nil, firstAttempt: started)
-        }
 
         var random = SystemRandomNumberGenerator()
         var number = 0
         while true {
             if control.isStopping || Task.isCancelled { return .interrupted }
+            if target.disabled.reason != nil {
+                return deferOrFail(event, index, file, attempts: number, status: nil, error: "endpoint_disabled", excerpt: nil, firstAttempt: started)
+            }
             if target.circuit.isOpen {
                 return deferOrFail(event, index, file, attempts: number, status: nil, error: "circuit_open", excerpt: nil, firstAttempt: started)
             }
             number += 1
             await target.limit?.acquire()
             await global.acquire()
-            if control.isStopping || target.circuit.isOpen {
-                // Woke up to a stop or an open circuit: this attempt never starts.
+            if control.isStopping || target.circuit.isOpen || target.disabled.reason != nil {
+                // Woke up to a stop, an open circuit or a disabled endpoint: this attempt never starts.
                 global.release()
                 target.limit?.release()
                 number -= 1
@@ -116,6 +116,13 @@ final class Dispatcher: Sendable {
                     "http.status": "\(attempt.statusKey)", "latency_ms": "\(attempt.latency.milliseconds)",
                 ]
             )
+            if case .response(410) = attempt.result, target.disabled.disable(because: "answered 410 Gone") {
+                ledger.endpointDisabled(index, reason: "answered 410 Gone")
+                logger.error(
+                    "ENDPOINT DISABLED: it answered 410 Gone; its deliveries wait until `hookspool endpoints enable \(endpoint.name)`",
+                    metadata: ["hookspool.endpoint": "\(endpoint.name)"]
+                )
+            }
             switch attempt.verdict {
             case .delivered:
                 return .delivered
@@ -133,6 +140,11 @@ final class Dispatcher: Sendable {
 
     /// The headers of one attempt, signed with a fresh timestamp.
     func headers(for event: Event, endpoint: Endpoint) -> HTTPHeaders {
+        Self.headers(for: event, endpoint: endpoint)
+    }
+
+    /// The headers of one attempt, signed with a fresh timestamp (also what `hookspool ping` sends).
+    static func headers(for event: Event, endpoint: Endpoint) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(8 + endpoint.headers.count)
         headers.add(name: "Content-Type", value: "application/json")

@@ -18,6 +18,8 @@ final class Ledger: Sendable {
         var failuresOmitted = 0
         var errors: [String] = []
         var ioError = false
+        var filesPlanned = 0
+        var readingFinished = false
     }
 
     /// Failure rows kept for the report.
@@ -77,6 +79,11 @@ final class Ledger: Sendable {
         }
     }
 
+    /// Marks an endpoint as disabled in the report.
+    func endpointDisabled(_ endpoint: Int, reason: String) {
+        state.withLock { $0.endpoints[endpoint].summary.disabled = reason }
+    }
+
     /// A delivery left for a later run (deferred, or pending when the run stopped).
     func deferred(endpoint: Int) {
         state.withLock {
@@ -114,6 +121,45 @@ final class Ledger: Sendable {
     }
 
     var hadIOError: Bool { state.withLock { $0.ioError } }
+
+    /// How many files the run means to work on, once the spool has been listed.
+    func planned(files: Int) {
+        state.withLock { $0.filesPlanned = files }
+    }
+
+    /// Every file has been read; no more deliveries will be due.
+    func readingFinished() {
+        state.withLock { $0.readingFinished = true }
+    }
+
+    /// The live counters, for a progress display: one lock, a few integers copied.
+    var progress: RunProgress {
+        state.withLock { state in
+            var progress = RunProgress()
+            progress.filesPlanned = state.filesPlanned
+            progress.filesStarted = state.totals.files
+            progress.filesFinished = state.files.count
+            progress.events = state.totals.events
+            progress.invalidLines = state.totals.invalidLines
+            progress.deliveries = state.totals.deliveries
+            progress.delivered = state.totals.delivered
+            progress.failed = state.totals.failed
+            progress.deferred = state.totals.deferred
+            progress.attempts = state.totals.attempts
+            progress.readingFinished = state.readingFinished
+            return progress
+        }
+    }
+
+    /// Each endpoint's attempt latencies, in config order, for the metrics' histograms.
+    func latencyHistograms() -> [LatencyHistogram] {
+        state.withLock { $0.endpoints.map(\.latency) }
+    }
+
+    /// Each endpoint's figures so far, in config order.
+    func endpointSummaries() -> [RunReport.EndpointSummary] {
+        state.withLock { $0.endpoints.map(\.summary) }
+    }
 
     /// The report of everything recorded so far.
     func report(runID: String, startedAt: String, finishedAt: String, durationMs: Int64, dryRun: Bool) -> RunReport {

@@ -66,11 +66,14 @@ public struct RunReport: Sendable, Codable, Equatable {
         /// Attempts by HTTP status, or by failure name (`timeout`, `connect_error`, …).
         public var statusCodes: [String: Int] = [:]
         public var latencyMs: Latency
+        /// Why the endpoint is disabled, when it is (its deliveries wait, unattempted, until `hookspool endpoints enable`).
+        public var disabled: String?
 
         enum CodingKeys: String, CodingKey {
             case name, url, delivered, failed, deferred, attempts
             case statusCodes = "status_codes"
             case latencyMs = "latency_ms"
+            case disabled
         }
     }
 

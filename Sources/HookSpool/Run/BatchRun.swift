@@ -26,11 +26,14 @@ public struct BatchRun: Sendable {
     public let logger: Logger
     /// Asks the run to stop early.
     public let control: RunControl
+    /// Shows the run's live counters to whoever started it.
+    public let monitor: RunMonitor
 
-    public init(config: Config, dryRun: Bool = false, control: RunControl = RunControl(), logger: Logger) {
+    public init(config: Config, dryRun: Bool = false, control: RunControl = RunControl(), monitor: RunMonitor = RunMonitor(), logger: Logger) {
         self.config = config
         self.dryRun = dryRun
         self.control = control
+        self.monitor = monitor
         self.logger = logger
     }
 
@@ -40,6 +43,7 @@ public struct BatchRun: Sendable {
         let startInstant = clock.now
         let runID = Self.makeRunID(started)
         let ledger = Ledger(endpoints: config.endpoints)
+        monitor.attach(ledger)
         let spool = Spool(root: config.spoolDirectory)
         var logger = self.logger
         logger[metadataKey: "hookspool.run"] = "\(runID)"
@@ -62,18 +66,11 @@ public struct BatchRun: Sendable {
             reportFailed = true
             logger.error("cannot write the report", metadata: ["error": "\(error)"])
         }
-        let status = Self.exitStatus(report, ioError: ledger.hadIOError || reportFailed, stopped: control.isStopping)
-        let totals = report.totals
-        logger.info(
-            "run finished",
-            metadata: [
-                "files": "\(totals.files)", "events": "\(totals.events)", "deliveries": "\(totals.deliveries)",
-                "delivered": "\(totals.delivered)", "failed": "\(totals.failed)", "deferred": "\(totals.deferred)",
-                "invalid_lines": "\(totals.invalidLines)", "unrouted": "\(totals.unrouted)", "attempts": "\(totals.attempts)",
-                "duration_ms": "\(report.durationMs)", "report": "\(written?.html ?? "none")", "exit": "\(status.rawValue)",
-            ]
-        )
-        return Outcome(report: report, reportFiles: written, exitStatus: status)
+        var status = Self.exitStatus(report, ioError: ledger.hadIOError || reportFailed, stopped: control.isStopping)
+        if !writeMetrics(report, status: status, finished: finished, ledger: ledger, logger: logger) { status = .ioError }
+        let outcome = Outcome(report: report, reportFiles: written, exitStatus: status)
+        logger.log(level: Outcome.summaryLevel, Outcome.summaryMessage, metadata: outcome.summaryMetadata)
+        return outcome
     }
 
     /// 74 for spool or report trouble; 1 when something failed for good; 75 when work is left for later; else 0.
@@ -123,6 +120,7 @@ public struct BatchRun: Sendable {
             logger.error("spool folder unusable", metadata: ["error": "\(error)"])
             return
         }
+        ledger.planned(files: work.count)
         guard !work.isEmpty else {
             logger.debug("nothing to do", metadata: ["hookspool.spool": "\(spool.root)"])
             return
@@ -146,12 +144,30 @@ public struct BatchRun: Sendable {
         let connectionsPerHost = config.endpoints.map { $0.concurrency ?? config.delivery.concurrency }.max() ?? config.delivery.concurrency
         let longestTimeout = config.endpoints.map(\.timeout).max() ?? config.delivery.timeout
         let transport = HTTPTransport(endpoints: config.endpoints, connectionsPerHost: connectionsPerHost, connectTimeout: longestTimeout, pins: pins)
-        let targets = zip(config.endpoints, resolutions).map { endpoint, resolution in
-            Dispatcher.Target(
+        let health = HealthStore(spoolDirectory: spool.root)
+        var known: [String: EndpointHealth] = [:]
+        do {
+            known = try health.load()
+        } catch {
+            ledger.error("cannot read the endpoints' health: \(error)", io: true)
+            logger.error("cannot read the endpoints' health; treating every endpoint as enabled", metadata: ["error": "\(error)"])
+        }
+        let targets = zip(config.endpoints, resolutions).enumerated().map { index, pair in
+            let (endpoint, resolution) = pair
+            let reason = known[endpoint.name]?.disabled?.reason
+            if let reason {
+                ledger.endpointDisabled(index, reason: reason)
+                logger.error(
+                    "ENDPOINT DISABLED: its deliveries wait, unattempted, until `hookspool endpoints enable \(endpoint.name)`",
+                    metadata: ["hookspool.endpoint": "\(endpoint.name)", "reason": "\(reason)"]
+                )
+            }
+            return Dispatcher.Target(
                 endpoint: endpoint,
                 resolution: resolution,
                 limit: endpoint.concurrency.map { AsyncSemaphore(permits: $0) },
-                retryPolicy: RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff)
+                retryPolicy: RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff),
+                disabled: DisableSwitch(reason: reason)
             )
         }
         let dispatcher = Dispatcher(
@@ -186,11 +202,47 @@ public struct BatchRun: Sendable {
                     finish(file, spool: spool, runID: runID, ledger: ledger, logger: logger)
                 }
             }
+            ledger.readingFinished()
         }
         do {
             try await transport.shutdown()
         } catch {
             logger.debug("HTTP client shutdown", metadata: ["error": "\(error)"])
+        }
+        if !dryRun {
+            recordHealth(health, ledger: ledger, logger: logger)
+        }
+    }
+
+    /// Folds this run's outcomes into each endpoint's health across runs.
+    private func recordHealth(_ store: HealthStore, ledger: Ledger, logger: Logger) {
+        let summaries = ledger.endpointSummaries()
+        let now = Date()
+        do {
+            let updated = try store.update { health in
+                for (endpoint, summary) in zip(config.endpoints, summaries) {
+                    let tally = EndpointHealth.RunTally(
+                        delivered: summary.delivered,
+                        unsuccessful: summary.attempts > 0 ? summary.failed + summary.deferred : 0,
+                        gone: summary.statusCodes["410"] != nil
+                    )
+                    guard tally.delivered > 0 || tally.unsuccessful > 0 || tally.gone else { continue }
+                    let wasDisabled = health[endpoint.name]?.disabled != nil
+                    health[endpoint.name, default: EndpointHealth()].record(tally, runStarted: now, now: now, disableAfter: config.delivery.disableAfter)
+                    if !wasDisabled, let disabled = health[endpoint.name]?.disabled {
+                        logger.error(
+                            "ENDPOINT DISABLED: its deliveries wait, unattempted, until `hookspool endpoints enable \(endpoint.name)`",
+                            metadata: ["hookspool.endpoint": "\(endpoint.name)", "reason": "\(disabled.reason)"]
+                        )
+                    }
+                }
+            }
+            for (index, endpoint) in config.endpoints.enumerated() {
+                if let reason = updated[endpoint.name]?.disabled?.reason { ledger.endpointDisabled(index, reason: reason) }
+            }
+        } catch {
+            ledger.error("cannot record the endpoints' health: \(error)", io: true)
+            logger.error("cannot record the endpoints' health", metadata: ["error": "\(error)"])
         }
     }
 

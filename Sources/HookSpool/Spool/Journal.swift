@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import NIOPosix
 import Synchronization
 
 /// A delivery: one event line of a file, to one endpoint.
@@ -133,6 +134,7 @@ final class JournalWriter: Sendable {
         var fd: Int32
         var unsynced = 0
         var lastSync = ContinuousClock.now
+        var syncInFlight = false
         var error: FileSystemError?
     }
 
@@ -209,8 +211,31 @@ final class JournalWriter: Sendable {
                 return
             }
             state.unsynced += 1
-            if state.unsynced >= Self.groupSize || state.lastSync.duration(to: .now) >= Self.groupDelay {
-                Self.sync(&state, path: path)
+            if !state.syncInFlight && (state.unsynced >= Self.groupSize || state.lastSync.duration(to: .now) >= Self.groupDelay) {
+                startBackgroundSync(&state)
+            }
+        }
+    }
+
+    /// Fsyncs a duplicate of the descriptor on a thread-pool thread, so a slow disk never blocks
+    /// the tasks that send requests (a blocked cooperative pool would turn into request timeouts).
+    private func startBackgroundSync(_ state: inout State) {
+        let copy = dup(state.fd)
+        guard copy >= 0 else {
+            Self.sync(&state, path: path)
+            return
+        }
+        state.syncInFlight = true
+        state.unsynced = 0
+        state.lastSync = .now
+        let path = self.path
+        NIOThreadPool.singleton.submit { [weak self] _ in
+            let failed = fsync(copy) != 0
+            let error = failed ? FileSystemError.current("sync", path) : nil
+            FileSystem.closeDescriptor(copy)
+            self?.state.withLock { state in
+                state.syncInFlight = false
+                if let error, state.error == nil { state.error = error }
             }
         }
     }
@@ -218,7 +243,8 @@ final class JournalWriter: Sendable {
     /// Makes every record written so far durable.
     func sync() throws(FileSystemError) {
         let error: FileSystemError? = state.withLock { state in
-            if state.unsynced > 0 { Self.sync(&state, path: path) }
+            // An fsync still running in the background may not have finished: sync here too.
+            if state.unsynced > 0 || state.syncInFlight { Self.sync(&state, path: path) }
             return state.error
         }
         if let error { throw error }

@@ -72,6 +72,18 @@ public struct Spool: Sendable {
         return (due.sorted { ($0.at, $0.entry.name) < ($1.at, $1.entry.name) }.map(\.entry), waiting)
     }
 
+    /// Makes every deferred file due now (after an endpoint is re-enabled); returns how many there are.
+    public func makeDeferredDue() throws(FileSystemError) -> Int {
+        var count = 0
+        let now = Int64(time(nil))
+        for name in try FileSystem.list(deferred) where !name.hasPrefix(".") {
+            let journal = "\(deferred)/\(Spool.journalName(for: name))"
+            if access(journal, F_OK) == 0 { try FileSystem.setModificationTime(journal, seconds: now) }
+            count += 1
+        }
+        return count
+    }
+
     /// Files in `processing/` whose owner is gone (their lock could be taken): locked now, for this run to resume.
     public func orphans() throws(FileSystemError) -> [ClaimedFile] {
         var found: [ClaimedFile] = []
@@ -147,8 +159,8 @@ public struct Spool: Sendable {
 
     /// Moves a finished file out of `processing/`.
     ///
-    /// To `done/`: the file alone (its journal is removed). To `failed/`: the file and
-    /// `NAME.failures.ndjson`. To `deferred/`: the file, its journal and failures so far, with
+    /// To `done/`: the file alone (its journal is removed). To `failed/`: the file,
+    /// `NAME.failures.ndjson`, and the journal (hidden, for `replay`). To `deferred/`: the file, its journal and failures so far, with
     /// the journal's modification time set to `nextAttempt`. A name already taken in the
     /// destination gets `-<run id>` before its extension; nothing is ever overwritten.
     /// Returns the new path relative to the spool root, e.g. `failed/orders-1.ndjson`.
@@ -187,6 +199,11 @@ public struct Spool: Sendable {
                 guard try FileSystem.moveNoReplace(failures, to: "\(folder)/\(Spool.sidecarName(for: finalName))") else {
                     throw FileSystemError(operation: "move", path: "\(folder)/\(Spool.sidecarName(for: finalName))", code: EEXIST)
                 }
+            }
+            if outcome == .failed, access(journal, F_OK) == 0 {
+                // Kept (hidden) so that a replay knows the name the file's ids were derived from.
+                try FileSystem.remove("\(folder)/\(Spool.journalName(for: finalName))")
+                _ = try FileSystem.moveNoReplace(journal, to: "\(folder)/\(Spool.journalName(for: finalName))")
             }
             guard try FileSystem.moveNoReplace(file.path, to: "\(folder)/\(finalName)") else {
                 throw FileSystemError(operation: "move", path: "\(folder)/\(finalName)", code: EEXIST)

@@ -15,7 +15,18 @@ final class ChildProcess: Sendable {
     }
 
     /// Starts `hookspool arguments…` in `directory`; stdout and stderr are collected together.
-    init(_ arguments: [String], in directory: String) throws {
+    ///
+    /// The spawn happens on a Dispatch thread: Foundation's `Process.run()` can take long enough
+    /// on Linux to starve the cooperative pool that the tests' in-process receivers answer from.
+    static func start(_ arguments: [String], in directory: String) async throws -> ChildProcess {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try ChildProcess(arguments, in: directory) })
+            }
+        }
+    }
+
+    private init(_ arguments: [String], in directory: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BinaryTests.binary)
         process.arguments = arguments

@@ -28,9 +28,10 @@ struct TestWorkspace: ~Copyable {
         try FileManager.default.moveItem(atPath: temporary, toPath: "\(spool)/incoming/\(name)")
     }
 
-    /// The names in a spool folder (`incoming`, `processing`, `done`, `failed`), sorted.
-    func files(_ folder: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "\(spool)/\(folder)")) ?? []).sorted()
+    /// The names in a spool folder (`incoming`, `processing`, `deferred`, `done`, `failed`), sorted;
+    /// hookspool's hidden helpers (`.NAME.journal`, …) only when `hidden` is true.
+    func files(_ folder: String, hidden: Bool = false) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(spool)/\(folder)")) ?? []).filter { hidden || !$0.hasPrefix(".") }.sorted()
     }
 
     func read(_ relativePath: String) throws -> String {
@@ -46,7 +47,7 @@ struct TestWorkspace: ~Copyable {
     }
 
     /// Parses `yaml` as if it were `config.yaml` in this workspace.
-    func config(_ yaml: String, environment: [String: String] = [:]) throws -> Config {
+    func config(_ yaml: String, environment: [String: String] = [:]) throws(ConfigError) -> Config {
         try Config.parse(yaml: yaml, file: "config.yaml", baseDirectory: root, environment: environment)
     }
 
@@ -71,7 +72,7 @@ extension Logger {
 func testConfig(
     endpoints: String,
     concurrency: Int = 16,
-    timeout: String = "5s",
+    timeout: String = "30s",
     maxAttempts: Int = 3,
     backoff: String = "{initial: 10ms, max: 50ms}",
     retryFor: String = "0s",
