@@ -89,6 +89,7 @@ let package = Package(
                 "HookSpoolReceiver",
                 "WebhookSignature",
                 "hookspool",
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

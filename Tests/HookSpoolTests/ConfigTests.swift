@@ -103,7 +103,7 @@ struct ConfigTests {
         (Self.yaml(top: "delivery:\n  backoff: {initial: 2s, max: 1s}"), 2, "delivery.backoff.max", "at least"),
         (Self.yaml(top: "limits:\n  max_event_bytes: 1MB"), 2, "limits.max_event_bytes", "not a size"),
         (Self.yaml(top: "spool:\n  folder: x"), 2, "spool.folder", "unknown key"),
-        (Self.yaml(top: "metrics:\n  textfile: x.prom"), 1, "metrics", "not supported"),
+        (Self.yaml(top: "metrics:\n  textfile: metrics.txt"), 2, "metrics.textfile", "ending in .prom"),
         (Self.yaml(top: "delivery:\n  retry_for: 1 day"), 2, "delivery.retry_for", "not a duration"),
         (Self.yaml(top: "delivery:\n  retry_schedule: 5s"), 2, "delivery.retry_schedule", "list of durations"),
         (Self.yaml(top: "delivery:\n  retry_schedule: [5s, soon]"), 2, "delivery.retry_schedule[1]", "not a duration"),

@@ -56,7 +56,7 @@ struct ConfigReader {
     var issues: [ConfigIssue] = []
 
     /// Keys that later versions own; named so the message can say so.
-    private static let notYetSupported: Set<String> = ["metrics"]
+    private static let notYetSupported: Set<String> = []
 
     init(file: String, baseDirectory: String, environment: [String: String]) {
         self.file = file
@@ -65,7 +65,7 @@ struct ConfigReader {
     }
 
     mutating func readConfig(_ root: Node) -> Config? {
-        guard let top = mapping(root, key: "", allowed: ["spool", "report", "delivery", "limits", "endpoints"]) else {
+        guard let top = mapping(root, key: "", allowed: ["spool", "report", "delivery", "limits", "metrics", "endpoints"]) else {
             return nil
         }
         var spoolDirectory = path("./spool")
@@ -102,6 +102,10 @@ struct ConfigReader {
                 }
             }
         }
+        var metricsTextfile: String?
+        if let node = top["metrics"], let fields = mapping(node, key: "metrics", allowed: ["textfile"]) {
+            if let value = required(fields, node, "metrics", "textfile") { metricsTextfile = readMetricsTextfile(value, key: "metrics.textfile") }
+        }
         if let node = top["limits"], let fields = mapping(node, key: "limits", allowed: ["max_event_bytes"]) {
             if let value = fields["max_event_bytes"], let n = size(value, key: "limits.max_event_bytes", in: 64...(64 << 20)) { limits.maxEventBytes = n }
         }
@@ -134,8 +138,26 @@ struct ConfigReader {
             reportKeep: reportKeep,
             delivery: delivery,
             limits: limits,
-            endpoints: endpoints
+            endpoints: endpoints,
+            metricsTextfile: metricsTextfile
         )
+    }
+
+    /// Reads `metrics.textfile`: a `.prom` file (node_exporter's textfile collector reads no other name) whose folder is created on write.
+    private mutating func readMetricsTextfile(_ node: Node, key: String) -> String? {
+        guard let text = string(node, key: key, nonEmpty: true) else { return nil }
+        let resolved = path(text)
+        let name = FileSystem.basename(of: resolved)
+        guard !text.hasSuffix("/"), name.hasSuffix(".prom"), name.count > ".prom".count else {
+            fail(node, key, "'\(text)' must name a file ending in .prom, e.g. ./metrics/hookspool.prom; node_exporter's textfile collector reads only *.prom")
+            return nil
+        }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: resolved, isDirectory: &isFolder), isFolder.boolValue {
+            fail(node, key, "\(resolved) is a folder; name a file in it, e.g. \(text)/hookspool.prom")
+            return nil
+        }
+        return resolved
     }
 
     private mutating func readBackoff(_ node: Node, key: String) -> Backoff? {

@@ -16,6 +16,8 @@ public struct Config: Sendable {
     public var limits: Limits
     /// The endpoints, in config order.
     public var endpoints: [Endpoint]
+    /// Where each run writes Prometheus metrics for node_exporter's textfile collector (`metrics.textfile`, absolute); nil writes none.
+    public var metricsTextfile: String?
 
     public init(
         file: String,
@@ -24,7 +26,8 @@ public struct Config: Sendable {
         reportKeep: Int = ReportWriter.defaultKeep,
         delivery: DeliverySettings = DeliverySettings(),
         limits: Limits = Limits(),
-        endpoints: [Endpoint]
+        endpoints: [Endpoint],
+        metricsTextfile: String? = nil
     ) {
         self.file = file
         self.spoolDirectory = spoolDirectory
@@ -33,6 +36,7 @@ public struct Config: Sendable {
         self.delivery = delivery
         self.limits = limits
         self.endpoints = endpoints
+        self.metricsTextfile = metricsTextfile
     }
 }
 

@@ -1,18 +1,40 @@
 import Foundation
 
 /// Attempt latencies in log-spaced buckets (about 1% wide): percentiles in constant memory.
+///
+/// It also counts them in the fixed buckets of `metricBounds`, for the Prometheus histogram of `metrics.textfile`.
 struct LatencyHistogram: Sendable, Equatable {
+    /// Upper bounds (`le`, in seconds) of the fixed metric buckets, 5 ms to 10 s; `+Inf` is implied.
+    static let metricBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     /// Buckets per doubling; 70 gives a bucket width of about 1%.
     private static let bucketsPerOctave = 70.0
     private var counts: [Int: Int] = [:]
     private(set) var count = 0
     private(set) var maxMicroseconds: Int64 = 0
+    /// Latencies at most each of `metricBounds` and above the one before (not cumulative).
+    private var metricCounts = [Int](repeating: 0, count: LatencyHistogram.metricBounds.count)
+    /// The sum of every latency recorded, in seconds.
+    private(set) var sumSeconds: Double = 0
 
     mutating func record(_ duration: Duration) {
         let micros = max(Int64(1), duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
         counts[Self.bucket(micros), default: 0] += 1
         count += 1
         maxMicroseconds = max(maxMicroseconds, micros)
+        let seconds = max(0, duration.seconds)
+        sumSeconds += seconds
+        if let index = Self.metricBounds.firstIndex(where: { seconds <= $0 }) {
+            metricCounts[index] += 1
+        }
+    }
+
+    /// Cumulative counts for each of `metricBounds` (latencies at most that many seconds); `count` is the `+Inf` bucket.
+    var cumulativeMetricCounts: [(le: Double, count: Int)] {
+        var running = 0
+        return zip(Self.metricBounds, metricCounts).map { bound, n in
+            running += n
+            return (bound, running)
+        }
     }
 
     /// The latency at quantile `q` (0…1) in milliseconds, or nil when empty.
