@@ -3,10 +3,14 @@ import HookSpool
 import WebhookSignature
 
 /// `hookspool check`: validate the config and show what it does.
+///
+/// Nothing secret is printed: URLs are shown redacted (credentials and query values masked), secrets only
+/// as a count, extra headers only by name.
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate the config; print each endpoint and what it subscribes to."
+        abstract: "Validate the config; print each endpoint and what it subscribes to.",
+        discussion: "Exit codes: 0 the config is valid; 78 it is not (every mistake is listed with its file, line, column and key)."
     )
 
     @OptionGroup var configOptions: ConfigOptions
@@ -16,18 +20,32 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try configOptions.load()
+        let format = CommandLineValues.format
         print("config \(config.file): ok")
-        print("spool:   \(config.spoolDirectory)")
-        print("reports: \(config.reportDirectory)")
+        print("spool:    \(config.spoolDirectory)")
+        print("reports:  \(config.reportDirectory) (keeps the newest \(config.reportKeep) runs)")
+        print("metrics:  \(config.metricsTextfile ?? "none (metrics.textfile is not set)")")
+        print("limits:   max_event_bytes \(Self.size(config.limits.maxEventBytes))")
         let d = config.delivery
-        print("delivery: concurrency \(d.concurrency), timeout \(d.timeout), max_attempts \(d.maxAttempts), backoff \(d.backoff.initial)…\(d.backoff.max)")
+        print("delivery: concurrency \(d.concurrency), timeout \(format(d.timeout)), max_attempts \(d.maxAttempts), backoff \(format(d.backoff.initial))…\(format(d.backoff.max))")
+        print("          retry_for \(format(d.retryFor))\(d.retryFor == .zero ? " (no deferral: fail within the run)" : ""), retry_schedule \(d.retrySchedule.map(format).joined(separator: ", ")), disable_after \(format(d.disableAfter))")
         for endpoint in config.endpoints {
             print("")
-            print("\(endpoint.name)\(endpoint.enabled ? "" : " (disabled)")")
+            print("\(endpoint.name)\(endpoint.enabled ? "" : " (disabled: enabled: false)")")
             print("  url:        \(endpoint.url.redacted)")
-            print("  signature:  \(endpoint.scheme.rawValue), \(endpoint.secretCount) secret\(endpoint.secretCount == 1 ? "" : "s")")
+            print("  signature:  \(endpoint.scheme.rawValue), \(endpoint.secretCount) secret\(endpoint.secretCount == 1 ? "" : "s")\(endpoint.secretCount > 1 ? " (rotation)" : "")")
             print("  events:     \(endpoint.events.map(\.pattern).joined(separator: ", "))")
-            print("  limits:     concurrency \(endpoint.concurrency.map(String.init) ?? "shared"), timeout \(endpoint.timeout), max_attempts \(endpoint.maxAttempts)")
+            print("  limits:     concurrency \(endpoint.concurrency.map(String.init) ?? "shared (\(d.concurrency))"), timeout \(format(endpoint.timeout)), max_attempts \(endpoint.maxAttempts), backoff \(format(endpoint.backoff.initial))…\(format(endpoint.backoff.max))")
+            var network: [String] = []
+            if endpoint.url.scheme == "http" { network.append("http:// allowed (allow_http)") }
+            if endpoint.allowPrivate { network.append("private addresses allowed (allow_private)") }
+            if let tls = endpoint.tls {
+                if tls.caFile != nil { network.append("private CA (tls.ca_file)") }
+                if tls.certFile != nil { network.append("client certificate (tls.cert_file)") }
+            }
+            if !network.isEmpty {
+                print("  network:    \(network.joined(separator: ", "))")
+            }
             if !endpoint.headers.isEmpty {
                 print("  headers:    \(endpoint.headers.map(\.name).joined(separator: ", "))")
             }
@@ -38,5 +56,12 @@ struct CheckCommand: AsyncParsableCommand {
             print("")
             print("\(type) → \(names.isEmpty ? "no endpoint (unrouted)" : names.joined(separator: ", "))")
         }
+    }
+
+    /// `1MiB`, `512KiB`, or bytes.
+    static func size(_ bytes: Int) -> String {
+        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20)MiB" }
+        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10)KiB" }
+        return "\(bytes)"
     }
 }
