@@ -34,7 +34,14 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try configOptions.load()
         let logger = logging.makeLogger()
-        let outcome = await runStoppable(BatchRun(config: config, dryRun: dryRun, control: RunControl(), logger: logger), grace: CommandLineValues.duration(grace) ?? .seconds(5), logger: logger)
+        let monitor = RunMonitor()
+        let outcome = await ProgressLine.showing(monitor) {
+            await runStoppable(BatchRun(config: config, dryRun: dryRun, control: RunControl(), monitor: monitor, logger: logger), grace: CommandLineValues.duration(grace) ?? .seconds(5), logger: logger)
+        }
+        // The summary line is printed at every --log-level: above notice the run's own one was filtered out.
+        if logging.logLevel > BatchRun.Outcome.summaryLevel {
+            logging.makeLogger(level: BatchRun.Outcome.summaryLevel).log(level: BatchRun.Outcome.summaryLevel, BatchRun.Outcome.summaryMessage, metadata: outcome.summaryMetadata)
+        }
         if outcome.exitStatus != .ok {
             throw ExitCode(outcome.exitStatus.rawValue)
         }
