@@ -1,0 +1,421 @@
+#!/usr/bin/env python3
+"""The benchmark cases behind benchmarks/run.sh: generates spools and configs, runs hookspool,
+curl and wrk against the loopback nginx that run.sh started, prints a table and writes
+results.json. Every case is bounded in size and time. See benchmarks/README.md."""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+ALL_CASES = ["throughput", "curl", "wrk", "fanout", "small_files", "memory", "startup", "https", "sick"]
+CASES = [c for c in os.environ.get("BENCH_CASES", ",".join(ALL_CASES)).split(",") if c]
+HANG_TIMEOUT = os.environ.get("BENCH_HANG_TIMEOUT", "2s")
+
+
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def builds_running():
+    """Whether a Swift build is running on this machine (figures taken then are not trustworthy)."""
+    out = subprocess.run(["pgrep", "-c", "-f", "swift-frontend|swift-build|swiftc"], capture_output=True, text=True)
+    return out.stdout.strip() not in ("", "0")
+
+
+# ---------------------------------------------------------------------------- inputs
+
+def event_line(n, size=500):
+    """One complete event (id, type, timestamp, data) padded to about `size` bytes."""
+    head = '{"id":"evt_%08d","type":"order.created","timestamp":"2026-11-29T05:00:00Z","data":{"order_id":%d,"note":"' % (n, n)
+    tail = '"}}'
+    pad = max(0, size - len(head) - len(tail))
+    return head + ("x" * pad) + tail
+
+
+def write_spool_file(path, first, count, size=500):
+    with open(path, "w") as out:
+        for n in range(first, first + count):
+            out.write(event_line(n, size))
+            out.write("\n")
+
+
+def template(work, name, files, events_per_file, size=500):
+    """A folder of spool files, generated once and hard-linked into each run's spool."""
+    folder = os.path.join(work, "templates", name)
+    if os.path.isdir(folder):
+        return folder
+    os.makedirs(folder)
+    n = 1
+    for i in range(files):
+        write_spool_file(os.path.join(folder, "batch-%06d.ndjson" % i), n, events_per_file, size)
+        n += events_per_file
+    return folder
+
+
+def config_text(case_dir, endpoints, timeout="10s"):
+    lines = [
+        "spool: {dir: %s/spool}" % case_dir,
+        "report: {dir: %s/reports}" % case_dir,
+        "delivery: {concurrency: 64, timeout: %s, retry_for: 0s}" % timeout,
+        "endpoints:",
+    ]
+    for i, (url, tls) in enumerate(endpoints):
+        lines += [
+            "  - name: e%d" % i,
+            "    url: %s" % url,
+            '    events: ["*"]',
+            "    secret: %s" % SECRET,
+            "    allow_http: true",
+            "    allow_private: true",
+        ]
+        if tls:
+            lines.append("    tls: {ca_file: %s}" % tls)
+    return "\n".join(lines) + "\n"
+
+
+def prepare(work, case, templ, endpoints, timeout="10s"):
+    case_dir = os.path.join(work, "cases", case)
+    shutil.rmtree(case_dir, ignore_errors=True)
+    incoming = os.path.join(case_dir, "spool", "incoming")
+    os.makedirs(incoming)
+    if templ:
+        for name in sorted(os.listdir(templ)):
+            os.link(os.path.join(templ, name), os.path.join(incoming, name))
+    config = os.path.join(case_dir, "config.yaml")
+    with open(config, "w") as f:
+        f.write(config_text(case_dir, endpoints, timeout))
+    return case_dir, config
+
+
+# ---------------------------------------------------------------------------- running
+
+def timed(argv, cwd=None, stdout=subprocess.DEVNULL, timeout=600):
+    """Runs argv; returns (seconds, peak RSS in KiB, exit code, stderr tail)."""
+    quiet_before = not builds_running()
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE)
+    deadline = start + timeout
+    err = b""
+    # wait4 gives this child's own rusage (peak RSS), unlike getrusage(RUSAGE_CHILDREN).
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.002)
+    seconds = time.perf_counter() - start
+    if proc.stderr:
+        err = proc.stderr.read()
+    code = os.waitstatus_to_exitcode(status)
+    quiet = quiet_before and not builds_running()
+    return seconds, usage.ru_maxrss, code, err.decode(errors="replace")[-2000:], quiet
+
+
+def run_hookspool(bin_path, config, expect_delivered=None, expect_exit=(0,)):
+    seconds, rss, code, err, quiet = timed([bin_path, "run", "--config", config, "--log-level", "warning"])
+    report_path = os.path.join(os.path.dirname(config), "reports", "latest.json")
+    report = {}
+    if os.path.exists(report_path):
+        with open(report_path) as f:
+            report = json.load(f)
+    totals = report.get("totals", {})
+    ok = code in expect_exit and (expect_delivered is None or totals.get("delivered") == expect_delivered)
+    if not ok:
+        log("  !! hookspool exit %d, delivered %s (expected %s)\n%s" % (code, totals.get("delivered"), expect_delivered, err))
+    return {"seconds": seconds, "rss_kib": rss, "exit": code, "ok": ok, "quiet": quiet, "totals": totals,
+            "report_ms": report.get("duration_ms"), "endpoints": report.get("endpoints", [])}
+
+
+def median_of(runs, key="seconds"):
+    return statistics.median(r[key] for r in runs)
+
+
+def summarize(runs, deliveries):
+    secs = median_of(runs)
+    return {
+        "runs": len(runs),
+        "seconds_each": [round(r["seconds"], 3) for r in runs],
+        "seconds_median": round(secs, 3),
+        "deliveries": deliveries,
+        "per_second": round(deliveries / secs) if secs > 0 else None,
+        "peak_rss_mib_max": round(max(r["rss_kib"] for r in runs) / 1024, 1),
+        "all_ok": all(r["ok"] for r in runs),
+        "quiet": all(r["quiet"] for r in runs),
+    }
+
+
+def hookspool_case(args, case, templ, endpoints, deliveries, runs=RUNS, timeout="10s", expect_delivered="all", expect_exit=(0,)):
+    results = []
+    for i in range(runs):
+        _, config = prepare(args.work, case, templ, endpoints, timeout)
+        want = deliveries if expect_delivered == "all" else expect_delivered
+        r = run_hookspool(args.bin, config, want, expect_exit)
+        log("  %s run %d: %.3f s, %.1f MiB, exit %d" % (case, i + 1, r["seconds"], r["rss_kib"] / 1024, r["exit"]))
+        results.append(r)
+    return summarize(results, deliveries), results
+
+
+# ---------------------------------------------------------------------------- cases
+
+def case_throughput(args, out):
+    templ = template(args.work, "100k", 1, 100_000)
+    url = "http://127.0.0.1:%d/e0" % args.http_ports[0]
+    out["throughput"], _ = hookspool_case(args, "throughput", templ, [(url, None)], 100_000)
+
+
+def curl_config(path, url, count, cacert=None):
+    with open(path, "w") as f:
+        for n in range(1, count + 1):
+            body = event_line(n).replace("\\", "\\\\").replace('"', '\\"')
+            f.write('url = "%s"\ndata-binary = "%s"\nheader = "Content-Type: application/json"\noutput = "/dev/null"\n' % (url, body))
+            if cacert:
+                f.write('cacert = "%s"\n' % cacert)
+            if n < count:
+                f.write("next\n")
+
+
+def curl_case(args, name, url, count, cacert=None):
+    config = os.path.join(args.work, "curl-%s.cfg" % name)
+    curl_config(config, url, count, cacert)
+    runs = []
+    for i in range(RUNS):
+        seconds, rss, code, err, quiet = timed(["curl", "--parallel", "--parallel-max", "64", "--silent", "--show-error",
+                                               "--fail", "-K", config])
+        ok = code == 0
+        if not ok:
+            log("  !! curl exit %d: %s" % (code, err))
+        log("  curl-%s run %d: %.3f s" % (name, i + 1, seconds))
+        runs.append({"seconds": seconds, "rss_kib": rss, "ok": ok, "quiet": quiet})
+    return summarize(runs, count)
+
+
+def case_curl(args, out):
+    out["curl"] = curl_case(args, "http", "http://127.0.0.1:%d/e0" % args.http_ports[0], 100_000)
+
+
+def case_wrk(args, out):
+    lua = os.path.join(args.work, "post.lua")
+    with open(lua, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' % json.dumps(event_line(1)))
+    rates = []
+    quiet = True
+    for i in range(RUNS):
+        quiet = quiet and not builds_running()
+        res = subprocess.run(["wrk", "-t1", "-c64", "-d5s", "-s", lua, "http://127.0.0.1:%d/e0" % args.http_ports[0]],
+                             capture_output=True, text=True, timeout=60)
+        m = re.search(r"Requests/sec:\s+([\d.]+)", res.stdout)
+        rate = float(m.group(1)) if m else 0.0
+        log("  wrk run %d: %.0f requests/s" % (i + 1, rate))
+        rates.append(rate)
+        quiet = quiet and not builds_running()
+    out["wrk"] = {"runs": RUNS, "per_second_each": rates, "per_second": round(statistics.median(rates)), "quiet": quiet,
+                  "all_ok": all(r > 0 for r in rates)}
+
+
+def case_fanout(args, out):
+    templ = template(args.work, "20k", 1, 20_000)
+    endpoints = [("http://127.0.0.1:%d/e%d" % (port, i), None) for i, port in enumerate(args.http_ports[:5])]
+    out["fanout"], _ = hookspool_case(args, "fanout", templ, endpoints, 100_000)
+
+
+def case_small_files(args, out):
+    templ = template(args.work, "10kx10", 10_000, 10)
+    url = "http://127.0.0.1:%d/e0" % args.http_ports[0]
+    out["small_files"], _ = hookspool_case(args, "small_files", templ, [(url, None)], 100_000)
+
+
+def case_memory(args, out):
+    url = "http://127.0.0.1:%d/e0" % args.http_ports[0]
+    small = template(args.work, "10k", 1, 10_000)
+    big = template(args.work, "1m", 1, 1_000_000)
+    s, _ = hookspool_case(args, "memory_10k", small, [(url, None)], 10_000)
+    b, runs = hookspool_case(args, "memory_1m", big, [(url, None)], 1_000_000)
+    sizes = [os.path.getsize(os.path.join(args.work, "cases", "memory_1m", "reports", n))
+             for n in ("latest.json", "latest.html")]
+    out["memory"] = {
+        "events_10k": s, "events_1m": b,
+        "peak_rss_mib_10k": s["peak_rss_mib_max"], "peak_rss_mib_1m": b["peak_rss_mib_max"],
+        "bound_mib": 80,
+        "within_bound": b["peak_rss_mib_max"] <= 80,
+        "report_bytes_json_html_1m": sizes,
+    }
+
+
+def case_startup(args, out):
+    case_dir, config = prepare(args.work, "startup", None, [("http://127.0.0.1:%d/e0" % args.http_ports[0], None)])
+    export = os.path.join(args.work, "hyperfine.json")
+    quiet = not builds_running()
+    subprocess.run(["hyperfine", "--warmup", "5", "--runs", "30", "--export-json", export, "--style", "none",
+                    "%s run --config %s" % (args.bin, config)], check=True, stdout=subprocess.DEVNULL)
+    quiet = quiet and not builds_running()
+    with open(export) as f:
+        data = json.load(f)["results"][0]
+    out["startup"] = {"runs": 30, "ms_median": round(data["median"] * 1000, 1), "ms_mean": round(data["mean"] * 1000, 1),
+                      "ms_max": round(data["max"] * 1000, 1), "quiet": quiet, "all_ok": data["median"] < 0.05}
+
+
+def case_https(args, out):
+    templ = template(args.work, "100k", 1, 100_000)
+    h1 = "https://127.0.0.1:%d/e0" % args.https_port
+    h2 = "https://127.0.0.1:%d/e0" % args.h2_port
+    out["https_h1"], _ = hookspool_case(args, "https_h1", templ, [(h1, args.ca)], 100_000)
+    out["https_h2"], _ = hookspool_case(args, "https_h2", templ, [(h2, args.ca)], 100_000)
+    out["curl_https_h1"] = curl_case(args, "https", h1, 100_000, args.ca)
+
+
+def case_sick(args, out):
+    """Three endpoints, 10,000 events to each: all healthy; one refusing connections; one hanging."""
+    templ = template(args.work, "10k", 1, 10_000)
+    healthy = ["http://127.0.0.1:%d/e%d" % (args.http_ports[i], i) for i in range(3)]
+    # A closed port: bind, note the port, close; nothing listens there.
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed = probe.getsockname()[1]
+    probe.close()
+    # A hanging endpoint: listens, never accepts, never answers (the kernel completes the handshakes).
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(4096)
+    hanging = hang.getsockname()[1]
+    try:
+        base, _ = hookspool_case(args, "sick_healthy", templ, [(u, None) for u in healthy], 30_000, timeout=HANG_TIMEOUT)
+        refused, _ = hookspool_case(args, "sick_refused", templ,
+                                    [(healthy[0], None), (healthy[1], None), ("http://127.0.0.1:%d/" % closed, None)],
+                                    30_000, timeout=HANG_TIMEOUT, expect_delivered=20_000, expect_exit=(1,))
+        hung, _ = hookspool_case(args, "sick_hanging", templ,
+                                 [(healthy[0], None), (healthy[1], None), ("http://127.0.0.1:%d/" % hanging, None)],
+                                 30_000, timeout=HANG_TIMEOUT, expect_delivered=20_000, expect_exit=(1,))
+    finally:
+        hang.close()
+    out["sick"] = {
+        "timeout": HANG_TIMEOUT,
+        "healthy": base, "refused": refused, "hanging": hung,
+        "ratio_refused": round(refused["seconds_median"] / base["seconds_median"], 2),
+        "ratio_hanging": round(hung["seconds_median"] / base["seconds_median"], 2),
+        "bound": 1.5,
+    }
+
+
+# ---------------------------------------------------------------------------- output
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def table(results):
+    rows = []
+
+    def add(name, value, note=""):
+        rows.append((name, value, note))
+
+    def q(case):
+        return "" if case.get("quiet", True) else " (build running)"
+
+    t, c, w = results.get("throughput"), results.get("curl"), results.get("wrk")
+    if t:
+        add("throughput, 100k × 500 B, 1 endpoint", "%d events/s" % t["per_second"], "%.2f s, %.0f MiB%s" % (t["seconds_median"], t["peak_rss_mib_max"], q(t)))
+    if c:
+        add("curl --parallel-max 64, same bodies", "%d requests/s" % c["per_second"], "%.2f s%s" % (c["seconds_median"], q(c)))
+    if t and c:
+        add("hookspool / curl", "%.2f" % (t["per_second"] / c["per_second"]), "goal ≥ 1.00")
+    if w:
+        add("wrk -t1 -c64 (ceiling)", "%d requests/s" % w["per_second"], ("hookspool at %.0f%%" % (100 * t["per_second"] / w["per_second"])) if t else "")
+    f = results.get("fanout")
+    if f:
+        add("fan-out, 20k events × 5 endpoints", "%d deliveries/s" % f["per_second"], "%.2f s%s" % (f["seconds_median"], q(f)))
+    s = results.get("small_files")
+    if s:
+        add("10,000 files × 10 events", "%d events/s" % s["per_second"], "%.2f s%s" % (s["seconds_median"], q(s)))
+    m = results.get("memory")
+    if m:
+        add("peak RSS, 10k events", "%.1f MiB" % m["peak_rss_mib_10k"], "")
+        add("peak RSS, 1M events (one file)", "%.1f MiB" % m["peak_rss_mib_1m"],
+            "bound %d MiB; %d events/s" % (m["bound_mib"], m["events_1m"]["per_second"]))
+    u = results.get("startup")
+    if u:
+        add("start-up, empty spool", "%.1f ms" % u["ms_median"], "median of %d; goal < 50 ms" % u["runs"])
+    for key, label in (("https_h1", "HTTPS (HTTP/1.1), 100k"), ("https_h2", "HTTPS, nginx offering h2, 100k"), ("curl_https_h1", "curl HTTPS (HTTP/1.1), 100k")):
+        h = results.get(key)
+        if h:
+            add(label, "%d %s/s" % (h["per_second"], "requests" if key.startswith("curl") else "events"), "%.2f s%s" % (h["seconds_median"], q(h)))
+    k = results.get("sick")
+    if k:
+        add("3 endpoints × 10k, healthy", "%.2f s" % k["healthy"]["seconds_median"], "timeout %s" % k["timeout"])
+        add("  one refusing connections", "%.2f s" % k["refused"]["seconds_median"], "%.2f× (bound 1.5×)" % k["ratio_refused"])
+        add("  one hanging", "%.2f s" % k["hanging"]["seconds_median"], "%.2f× (bound 1.5×)" % k["ratio_hanging"])
+    width = max(len(r[0]) for r in rows) if rows else 0
+    vwidth = max(len(r[1]) for r in rows) if rows else 0
+    lines = ["%s  %s  %s" % (r[0].ljust(width), r[1].rjust(vwidth), r[2]) for r in rows]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--http-ports", required=True)
+    parser.add_argument("--https-port", type=int, required=True)
+    parser.add_argument("--h2-port", type=int, required=True)
+    parser.add_argument("--ca", required=True)
+    parser.add_argument("--nginx-pid", type=int)
+    args = parser.parse_args()
+    args.http_ports = [int(p) for p in args.http_ports.split()]
+
+    results = {"machine": machine(), "command": "benchmarks/run.sh", "runs_per_case": RUNS, "cases": CASES}
+    version = subprocess.run([args.bin, "--version"], capture_output=True, text=True).stdout.strip()
+    results["hookspool_version"] = version
+    try:
+        results["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                           cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except OSError:
+        pass
+    started = time.time()
+    for case in CASES:
+        fn = globals().get("case_" + case)
+        if not fn:
+            log("unknown case %s; known: %s" % (case, ", ".join(ALL_CASES)))
+            continue
+        log("== %s" % case)
+        fn(args, results)
+    results["total_seconds"] = round(time.time() - started)
+    if "throughput" in results and "curl" in results:
+        results["ratio_hookspool_curl"] = round(results["throughput"]["per_second"] / results["curl"]["per_second"], 2)
+    if "throughput" in results and "wrk" in results:
+        results["ratio_hookspool_wrk"] = round(results["throughput"]["per_second"] / results["wrk"]["per_second"], 2)
+    results["table"] = table(results).splitlines()
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
+    m = results["machine"]
+    print("\nhookspool benchmark — %s, %d cores (%s), median of %d runs\n" % (m["date"], m["nproc"], m["cpu"], RUNS))
+    print(table(results))
+    print("\nwritten: %s" % args.out)
+
+
+if __name__ == "__main__":
+    main()
