@@ -119,6 +119,7 @@ struct HTMLReportTests {
         endpoint.attempts = 1
         endpoint.failed = 1
         endpoint.statusCodes = [h: 1]
+        endpoint.disabled = h
         let report = Self.report(
             runID: h,
             totals: Self.totals(failed: 1, invalid: 1),
@@ -188,6 +189,16 @@ struct HTMLReportTests {
         #expect(html.contains("log scale from 1 ms to 10.0 s"))
         #expect(html.contains(#"data-label="Success">75.0 %</td>"#))
         #expect(html.components(separatedBy: #"<svg class="chart lat""#).count - 1 == 2, "no latency chart for an endpoint without attempts")
+    }
+
+    @Test("a disabled endpoint is marked, with why, and the headline points at it")
+    func disabledEndpoint() {
+        var endpoint = RunReport.EndpointSummary(name: "crm", url: "https://crm.example/", latencyMs: RunReport.Latency())
+        endpoint.deferred = 3
+        endpoint.disabled = "answered 410 Gone"
+        let html = HTMLReport.render(Self.report(totals: Self.totals(deferred: 3), endpoints: [endpoint]))
+        #expect(html.contains(#"<span class="deferred"><span class="badge">disabled</span></span> <span class="meta">answered 410 Gone</span>"#))
+        #expect(html.contains(##"<a href="#endpoints">1 endpoint disabled</a>"##))
     }
 
     @Test("the files table puts files that did not finish in done/ first, and a dry run says nothing moved")

@@ -45,6 +45,8 @@ enum HTMLReport {
         if !report.errors.isEmpty { jumps.append(##"<a href="#problems">\##(RunVerdict.count(report.errors.count, "problem"))</a>"##) }
         if t.failed > 0 { jumps.append(##"<a href="#failures">\##(RunVerdict.count(t.failed, "failed delivery", "failed deliveries"))</a>"##) }
         if t.invalidLines > 0 { jumps.append(##"<a href="#invalid">\##(RunVerdict.count(t.invalidLines, "invalid line"))</a>"##) }
+        let disabled = report.endpoints.filter { $0.disabled != nil }.count
+        if disabled > 0 { jumps.append(##"<a href="#endpoints">\##(RunVerdict.count(disabled, "endpoint")) disabled</a>"##) }
         if t.filesFailed + t.filesDeferred > 0 { jumps.append(##"<a href="#files">\##(RunVerdict.count(t.filesFailed + t.filesDeferred, "file")) not done</a>"##) }
         if !jumps.isEmpty {
             html += #"<p class="jump">Where to look: \#(jumps.joined(separator: " · "))</p>"#
@@ -99,7 +101,11 @@ enum HTMLReport {
             let rate = HTMLPage.percent(endpoint.delivered, of: settled)
             let rateHeat = endpoint.failed > 0 ? " hot" : endpoint.deferred > 0 ? " lukewarm" : ""
             html += #"<tr><td data-label="Endpoint"><span><span class="name">\#(HTMLPage.escape(endpoint.name))</span>"#
-            html += #"<span class="url">\#(HTMLPage.escape(endpoint.url))</span></span></td>"#
+            html += #"<span class="url">\#(HTMLPage.escape(endpoint.url))</span>"#
+            if let reason = endpoint.disabled {
+                html += #"<span class="deferred"><span class="badge">disabled</span></span> <span class="meta">\#(HTMLPage.escape(reason))</span>"#
+            }
+            html += "</span></td>"
             html += count(endpoint.delivered, label: "Delivered")
             html += count(endpoint.failed, label: "Failed", heat: "hot")
             html += count(endpoint.deferred, label: "Deferred", heat: "lukewarm")
