@@ -50,9 +50,9 @@ public struct HeaderLine: Sendable, Hashable {
     /// and line endings may be `\n` or `\r\n`.
     public static func parseFile(_ text: String) throws(ParseError) -> [HeaderLine] {
         var headers: [HeaderLine] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = rawLine
-            if line.hasSuffix("\r") { line = line.dropLast() }
+        // "\r\n" is one Character in Swift, so it has to be named as a separator of its own.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (index, line) in lines.enumerated() {
             let content = trimmed(line)
             if content.isEmpty || content.hasPrefix("#") { continue }
             headers.append(try HeaderLine(String(line), line: index + 1))

@@ -15,6 +15,7 @@ public final class ReceiverStatistics: Sendable {
         case timestampTooNew = "timestamp_too_new"
         case invalidBody = "invalid_body"
         case noEventID = "no_event_id"
+        case idMismatch = "id_mismatch"
         case storageError = "storage_error"
 
         /// The rejection for a failed signature check.
@@ -45,13 +46,13 @@ public final class ReceiverStatistics: Sendable {
         /// All refused requests.
         public var rejectedTotal: Int { rejected.values.reduce(0, +) }
 
-        /// One line, e.g. `received 5, accepted 3, duplicates 1, failed on purpose 0, rejected 1 (no_matching_signature 1)`.
+        /// One line of `key=value` pairs, as the example receivers print theirs, e.g.
+        /// `counts: received=5 accepted=3 duplicates=1 failed_on_purpose=0 rejected=1 rejected.no_matching_signature=1`.
         public var summary: String {
-            var line = "received \(received), accepted \(accepted), duplicates \(duplicates), "
-                + "failed on purpose \(failedOnPurpose), rejected \(rejectedTotal)"
-            let reasons = rejected.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
-            if !reasons.isEmpty {
-                line += " (" + reasons.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")"
+            var line = "counts: received=\(received) accepted=\(accepted) duplicates=\(duplicates) "
+                + "failed_on_purpose=\(failedOnPurpose) rejected=\(rejectedTotal)"
+            for (reason, count) in rejected.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where count > 0 {
+                line += " rejected.\(reason.rawValue)=\(count)"
             }
             return line
         }

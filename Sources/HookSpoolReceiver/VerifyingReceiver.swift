@@ -18,13 +18,14 @@ import WebhookSignature
 /// For each request, in order: 405 unless it is a POST; 403 when `allowedNetworks` is set and the
 /// peer is outside it; 413 for a body over `maxBodyBytes`; 401 with `{"error": reason}` when the
 /// signature or its timestamp does not verify; the `status` answer when it is not 2xx; 400 when the
-/// body is not a JSON object with an id; 200 for an event stored before (not stored again); 503 for
-/// the first `failFirst` attempts of an id; otherwise the event is appended to `outputPath`, fsynced,
-/// and only then answered 200 (or `status`).
+/// body is not a JSON object with a string `"id"`, or a `webhook-id`/`X-Webhook-Id` header names
+/// another id; 200 for an event stored before (not stored again); 503 for the first `failFirst`
+/// attempts of an id; otherwise the body is appended to `outputPath` as one line, fsynced, and only
+/// then answered 200 (or `status`).
 ///
-/// The event id is the signed `webhook-id` for `standard`; the other schemes sign no id header
-/// (`X-Webhook-Id` is not covered by their signatures, so a replay could carry any value), so the
-/// body's own `"id"`, which their signatures do cover, is used instead.
+/// Events are deduplicated on the body's `"id"`, which every scheme's signature covers (the
+/// `X-Webhook-Id` header of `hmac-sha256` and `github` is not signed, so a replay could carry any
+/// value there; that is why it must match the body's id rather than stand in for it).
 public struct VerifyingReceiver: Sendable {
     /// What the receiver does.
     public let options: ReceiverOptions
@@ -48,10 +49,10 @@ public struct VerifyingReceiver: Sendable {
         }
     }
 
-    /// The id a verified delivery is deduplicated on: the signed id when the scheme has one, else the body's `"id"`;
+    /// The id a delivery is deduplicated on: the body's `"id"`, covered by every scheme's signature;
     /// `nil` when the body is not a JSON object with a string id.
-    public static func eventID(of verified: VerifiedWebhook, body: [UInt8]) -> String? {
-        try? StoredEvent(body: body, signedID: verified.id).id
+    public static func eventID(body: [UInt8]) -> String? {
+        try? StoredEvent(body: body, headerID: nil).id
     }
 
     /// Listens until one of `shutdownSignals` arrives (or the task is cancelled), then finishes the

@@ -19,7 +19,7 @@ struct VerifyingResponder: HTTPResponder {
     let sink: EventSink
     let statistics: ReceiverStatistics
     let logger: Logger
-    /// Verified attempts per event id not yet stored, for `--fail-first` and the stored line's `attempt`.
+    /// Verified attempts per event id not yet stored, for `--fail-first`.
     private let attempts = AttemptCounts()
 
     /// A decided answer: status and the JSON body.
@@ -79,11 +79,13 @@ struct VerifyingResponder: HTTPResponder {
 
         let event: StoredEvent
         do {
-            event = try StoredEvent(body: body, signedID: verified.id)
+            event = try StoredEvent(body: body, headerID: verified.id ?? Self.idHeader(in: request))
         } catch .invalidBody {
             return reject(.invalidBody, status: 400, "the body is not a JSON object in UTF-8")
-        } catch {
+        } catch .noEventID {
             return reject(.noEventID, status: 400, "the event has no id: the body needs a string \"id\"")
+        } catch {
+            return reject(.idMismatch, status: 400, "the id header does not name the body's event")
         }
 
         if sink.contains(event.id) {
@@ -100,7 +102,7 @@ struct VerifyingResponder: HTTPResponder {
         }
 
         do {
-            switch try await sink.append(id: event.id, line: event.line(receivedAt: Date(), attempt: attempt)) {
+            switch try await sink.append(id: event.id, line: event.line) {
             case .stored:
                 statistics.countAccepted()
                 attempts.forget(event.id)
@@ -127,6 +129,12 @@ struct VerifyingResponder: HTTPResponder {
         if let peer { metadata["peer"] = "\(peer)" }
         logger.info("rejected", metadata: metadata)
         return Answer(status: status, body: JSONText.error(message))
+    }
+
+    /// The id header of the schemes that send one (`webhook-id`, or `X-Webhook-Id`), matched ignoring case.
+    private static func idHeader(in request: Request) -> String? {
+        let names = ["webhook-id", "x-webhook-id"]
+        return request.headers.first { names.contains($0.name.canonicalName) }?.value
     }
 
     /// The peer's IP address, or `nil` for a peer that has none (a Unix socket).

@@ -14,9 +14,9 @@ struct ReceiveCommand: AsyncParsableCommand {
         discussion: """
             Prints 'listening on HOST:PORT' once it listens (with --port 0, the port it was given), and on SIGINT or \
             SIGTERM the counts of what it did, then exits 0. Every request is verified: 401 for a bad or missing \
-            signature or a stale or future timestamp, 403 for a peer outside --allow-ip. An event (by its signed \
-            webhook-id for standard, else the body's "id") is appended to --out and fsynced before the 200; one \
-            seen before, also by an earlier run on the same --out, gets 200 and is not stored again. \
+            signature or a stale or future timestamp, 403 for a peer outside --allow-ip. Each event (the body, a \
+            JSON object whose "id" is signed with it) is appended to --out as one line and fsynced before the 200; \
+            an id seen before, also by an earlier run on the same --out, gets 200 and is not stored again. \
             Exit codes: 0 stopped by a signal; 64 usage error; 65 a secret that cannot be resolved or used; \
             74 --out cannot be used or the address cannot be listened on.
             """

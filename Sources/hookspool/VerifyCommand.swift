@@ -63,7 +63,7 @@ struct VerifyCommand: ParsableCommand {
         do {
             let verified = try verifier.verify(headers: headers.map(\.pair), body: body)
             var line = "valid"
-            if let id = VerifyingReceiver.eventID(of: verified, body: body) { line += " id=\(id)" }
+            if let id = verified.id ?? VerifyingReceiver.eventID(body: body) { line += " id=\(id)" }
             if let timestamp = verified.timestamp { line += " timestamp=\(timestamp)" }
             print(line)
         } catch {
