@@ -33,12 +33,15 @@ public struct ReceiverReply: Sendable {
     public var body: String
     /// Wait this long before answering (a slow or hanging receiver).
     public var delay: Duration?
+    /// Send the status line, the headers and the first byte of the body at once, then wait this long for the rest.
+    public var bodyDelay: Duration?
 
-    public init(status: Int, headers: [(String, String)] = [], body: String = "", delay: Duration? = nil) {
+    public init(status: Int, headers: [(String, String)] = [], body: String = "", delay: Duration? = nil, bodyDelay: Duration? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.delay = delay
+        self.bodyDelay = bodyDelay
     }
 
     public static let ok = ReceiverReply(status: 200, body: "ok")
@@ -90,11 +93,19 @@ public final class LoopbackReceiver: Sendable {
             for (name, value) in reply.headers {
                 if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
             }
-            return Response(
-                status: HTTPResponse.Status(code: reply.status),
-                headers: fields,
-                body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body))
-            )
+            let body: ResponseBody
+            if let bodyDelay = reply.bodyDelay {
+                let text = reply.body.isEmpty ? "slow body" : reply.body
+                body = ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: String(text.prefix(1))))
+                    try await Task.sleep(for: bodyDelay)
+                    try await writer.write(ByteBuffer(string: String(text.dropFirst())))
+                    try await writer.finish(nil)
+                }
+            } else {
+                body = ResponseBody(byteBuffer: ByteBuffer(string: reply.body))
+            }
+            return Response(status: HTTPResponse.Status(code: reply.status), headers: fields, body: body)
         }
         let app = Application(
             responder: responder,

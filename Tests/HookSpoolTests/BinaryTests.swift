@@ -19,11 +19,11 @@ struct BinaryTests {
         var stderr: String
     }
 
-    /// Runs the binary to completion. The blocking reads and wait happen on a Dispatch thread,
-    /// never on the tests' cooperative pool, which the in-process receivers need.
+    /// Runs the binary to completion. The blocking reads and wait happen on threads of their own
+    /// (see `BlockingThread`), never on the pool the in-process receivers answer from.
     static func hookspool(_ arguments: [String], in directory: String) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            BlockingThread.detach {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: binary)
                 process.arguments = arguments
@@ -41,9 +41,11 @@ struct BinaryTests {
                 // Drain stderr on another thread so neither pipe can fill and block the child.
                 let errData = Mutex(Data())
                 let group = DispatchGroup()
-                DispatchQueue.global().async(group: group) {
+                group.enter()
+                BlockingThread.detach {
                     let data = err.fileHandleForReading.readDataToEndOfFile()
                     errData.withLock { $0 = data }
+                    group.leave()
                 }
                 let outData = out.fileHandleForReading.readDataToEndOfFile()
                 group.wait()

@@ -124,10 +124,11 @@ struct DeliveryEndToEndTests {
         let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: listener.port), timeout: "300ms", maxAttempts: 1))
         let elapsed = start.duration(to: clock.now)
         #expect(elapsed >= .milliseconds(300))
-        // The listener never answers: without the deadline this run would not end at all.
-        #expect(elapsed < .seconds(10))
+        // The listener never answers: without the deadline this run would not end at all. The bounds
+        // are loose because the whole suite shares two cores with Chromium and many child processes.
+        #expect(elapsed < .seconds(60))
         let latency = try #require(outcome.report.endpoints[0].latencyMs.max)
-        #expect(latency >= 300 && latency < 1500, "the attempt ended at \(latency) ms, not at its 300 ms timeout")
+        #expect(latency >= 300 && latency < 20_000, "the attempt ended at \(latency) ms, not at its 300 ms timeout")
         #expect(outcome.exitStatus == .failures)
         let failure = try #require(outcome.report.failures.first)
         #expect(failure.lastStatus == nil)
@@ -140,14 +141,13 @@ struct DeliveryEndToEndTests {
     func slowBodyTimesOut() async throws {
         let ws = try TestWorkspace()
         try ws.drop("a.ndjson", [#"{"type":"order.created"}"#])
-        try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .seconds(3)) }) { receiver in
-            let clock = ContinuousClock()
-            let start = clock.now
+        try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, body: "accepted", bodyDelay: .seconds(8)) }) { receiver in
             let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port), timeout: "300ms", maxAttempts: 1))
-            #expect(start.duration(to: clock.now) < .seconds(3))
             #expect(outcome.report.failures.first?.lastError == "timeout")
+            // The head and the first byte come at once, the rest after 8 s: the deadline must cut the body short
+            // (loose bound: the suite shares two cores with Chromium and many child processes).
             let latency = try #require(outcome.report.endpoints[0].latencyMs.max)
-            #expect(latency >= 300 && latency < 1500, "the attempt ended at \(latency) ms, not at its 300 ms timeout")
+            #expect(latency >= 300 && latency < 7_900, "the attempt ended at \(latency) ms, not at its 300 ms timeout")
         }
     }
 
@@ -155,7 +155,9 @@ struct DeliveryEndToEndTests {
     func connectionRefused() async throws {
         let ws = try TestWorkspace()
         try ws.drop("a.ndjson", [#"{"type":"order.created"}"#])
-        let port = try SilentListener.closedPort()
+        let refusing = try SilentListener.refusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let port = refusing.port
         let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: port), maxAttempts: 3))
         #expect(outcome.exitStatus == .failures)
         #expect(outcome.report.totals.attempts == 3)

@@ -114,7 +114,9 @@ struct DurabilityTests {
     func circuitOpens() async throws {
         let ws = try TestWorkspace()
         try ws.drop("a.ndjson", Self.events(200, prefix: "c"))
-        let closed = try SilentListener.closedPort()
+        let refusing = try SilentListener.refusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let closed = refusing.port
         try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
             let config = testConfig(
                 endpoints: [

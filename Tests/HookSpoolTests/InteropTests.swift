@@ -206,8 +206,8 @@ enum PythonEnvironment {
 
     static let status = Task<Status, Never> {
         await withCheckedContinuation { continuation in
-            // A blocking child process: on a Dispatch thread, never on the cooperative pool.
-            DispatchQueue.global().async {
+            // A blocking child process: on a thread of its own (BlockingThread), never on the cooperative pool.
+            BlockingThread.detach {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 process.arguments = [
@@ -284,7 +284,7 @@ final class PythonReceiver: @unchecked Sendable {
         try process.run()
         try? log.close()
         let reader = pipe.fileHandleForReading
-        DispatchQueue.global().async { [output] in
+        BlockingThread.detach { [output] in
             while true {
                 let chunk = reader.availableData
                 if chunk.isEmpty { break }

@@ -57,7 +57,9 @@ struct PingTests {
     @Test("no answer: exit 1 naming the failure")
     func noAnswer() async throws {
         let ws = try TestWorkspace()
-        let closed = try SilentListener.closedPort()
+        let refusing = try SilentListener.refusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let closed = refusing.port
         try ws.writeConfig(testConfig(endpoints: testEndpoint(name: "orders", port: closed)))
         let result = try await BinaryTests.hookspool(["ping", "orders"], in: ws.root)
         #expect(result.status == 1)

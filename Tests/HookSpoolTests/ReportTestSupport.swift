@@ -27,10 +27,10 @@ enum ReportTools {
     }
 
     /// Runs a program to completion, killing it after `timeout`. Blocking waits and pipe reads happen
-    /// on Dispatch threads, never on the cooperative pool the in-process receivers need.
+    /// on threads of their own (BlockingThread), never on the cooperative pool the in-process receivers need.
     static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(90)) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            BlockingThread.detach {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: executable)
                 process.arguments = arguments
@@ -51,7 +51,9 @@ enum ReportTools {
                 }
                 let errData = Mutex(Data())
                 let group = DispatchGroup()
-                DispatchQueue.global().async(group: group) {
+                group.enter()
+                BlockingThread.detach {
+                    defer { group.leave() }
                     let data = err.fileHandleForReading.readDataToEndOfFile()
                     errData.withLock { $0 = data }
                 }
@@ -253,7 +255,9 @@ enum ReportScenario {
     static func failing(_ ws: borrowing TestWorkspace) async throws -> BatchRun.Outcome {
         try ws.drop("mixed.ndjson", failingEvents)
         try ws.drop("fine.ndjson", [#"{"id":"evt_fine","type":"ping"}"#])
-        let closed = try SilentListener.closedPort()
+        let refusing = try SilentListener.refusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let closed = refusing.port
         return try await LoopbackReceiver.run(handler: { request in
             switch request.path {
             case "/gone": ReceiverReply(status: 410, body: #"{"error":"endpoint deleted"}"#)

@@ -61,7 +61,7 @@ public struct BatchRun: Sendable {
         var written: ReportWriter.Written?
         var reportFailed = false
         do {
-            written = try ReportWriter(directory: config.reportDirectory).write(report, updateLatest: !dryRun)
+            written = try ReportWriter(directory: config.reportDirectory, keep: config.reportKeep).write(report, updateLatest: !dryRun)
         } catch {
             reportFailed = true
             logger.error("cannot write the report", metadata: ["error": "\(error)"])

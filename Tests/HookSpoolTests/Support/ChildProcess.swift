@@ -16,14 +16,9 @@ final class ChildProcess: Sendable {
 
     /// Starts `hookspool arguments…` in `directory`; stdout and stderr are collected together.
     ///
-    /// The spawn happens on a Dispatch thread: Foundation's `Process.run()` can take long enough
-    /// on Linux to starve the cooperative pool that the tests' in-process receivers answer from.
+    /// The spawn, the pipe read and the wait happen on threads of their own (see `BlockingThread`).
     static func start(_ arguments: [String], in directory: String) async throws -> ChildProcess {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try ChildProcess(arguments, in: directory) })
-            }
-        }
+        try await BlockingThread.run { try ChildProcess(arguments, in: directory) }
     }
 
     private init(_ arguments: [String], in directory: String) throws {
@@ -37,7 +32,7 @@ final class ChildProcess: Sendable {
         self.process = process
         try process.run()
         finished.enter()
-        DispatchQueue.global().async { [output, finished] in
+        BlockingThread.detach { [output, finished] in
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             output.data.withLock { $0 = data }
             process.waitUntilExit()
@@ -58,12 +53,10 @@ final class ChildProcess: Sendable {
 
     /// Waits for the exit and returns its status and everything it printed; throws after `timeout`.
     func wait(timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
-        let exited: Bool = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { [finished] in
-                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-                continuation.resume(returning: finished.wait(timeout: .now() + seconds) == .success)
-            }
-        }
+        let exited: Bool = (try? await BlockingThread.run { [finished] in
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            return finished.wait(timeout: .now() + seconds) == .success
+        }) ?? false
         guard exited else {
             send(SIGKILL)
             throw TestFailure("hookspool did not exit within \(timeout)")

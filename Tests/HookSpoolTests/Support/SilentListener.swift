@@ -12,11 +12,11 @@ final class SilentListener {
 
     deinit { close(fd) }
 
-    /// A port on 127.0.0.1 that nothing listens on (bound, then closed).
-    static func closedPort() throws -> Int {
+    /// A port on 127.0.0.1 that refuses connections for as long as the returned socket lives:
+    /// bound but not listening, so no other test's server can be handed the same port meanwhile.
+    static func refusingPort() throws -> RefusingPort {
         let (fd, port) = try bind()
-        close(fd)
-        return port
+        return RefusingPort(fd: fd, port: port)
     }
 
     private static func bind() throws -> (Int32, Int) {
@@ -41,4 +41,17 @@ final class SilentListener {
         guard named == 0 else { close(fd); throw TestFailure("getsockname failed") }
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
+}
+
+/// A bound, never-listening socket: connections to its port are refused.
+final class RefusingPort {
+    let port: Int
+    private let fd: Int32
+
+    fileprivate init(fd: Int32, port: Int) {
+        self.fd = fd
+        self.port = port
+    }
+
+    deinit { close(fd) }
 }
