@@ -85,6 +85,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("  deliveries: \(t.deliveries) (\(t.events) events × subscribed endpoints; \(t.unrouted) unrouted)")
         print("  delivered:  \(t.delivered), after \(t.retries) retries (\(t.attempts) attempts in all)")
         print("  failed:     \(t.failed) for good, \(t.invalidLines) invalid lines")
+        print("  deferred:   \(t.deferred), waiting in deferred/ for a later run")
         for endpoint in outcome.report.endpoints {
             let codes = endpoint.statusCodes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
             print("    \(endpoint.name.padding(toLength: 8, withPad: " ", startingAt: 0)) delivered \(endpoint.delivered), failed \(endpoint.failed), attempts \(endpoint.attempts) [\(codes)], p50 \(endpoint.latencyMs.p50.map { String(format: "%.1f ms", $0) } ?? "-")")

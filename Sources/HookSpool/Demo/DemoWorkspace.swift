@@ -90,6 +90,7 @@ public struct DemoWorkspace: Sendable {
             events: ["customer.*"]
             secret: \(r.crmSecret)
             signature: github
+            concurrency: 1          # one at a time: after the first 410 the rest wait, unattempted
             max_attempts: 3
             allow_http: true
             allow_private: true
