@@ -250,3 +250,63 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// A full disk in the middle of a run, on a small tmpfs mounted over the spool.
+@Suite("Durability: disk full")
+struct DiskFullTests {
+    @Test("the disk fills mid-run: exit 74 with a clear message, nothing lost; with room again the next run completes")
+    func diskFull() async throws {
+        let ws = try TestWorkspace()
+        try FileManager.default.createDirectory(atPath: ws.spool, withIntermediateDirectories: true)
+        let mounted = Self.shell("mount -t tmpfs -o size=256k tmpfs '\(ws.spool)'")
+        guard mounted else {
+            let inCI = ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
+            if inCI { Issue.record("cannot mount a tmpfs over the spool (needs root); CI runs as root") }
+            return
+        }
+        defer { _ = Self.shell("umount '\(ws.spool)'") }
+        try ws.drop("full.ndjson", (1...400).map { #"{"id":"full-\#($0)","type":"order.created","data":{"pad":"\#(String(repeating: "x", count: 40))"}}"# })
+        // Leave only a few pages free: the journal runs out of room part-way through.
+        let filler = ws.spool + "/filler"
+        var free = Self.freeBytes(ws.spool)
+        let chunk = Data(repeating: 0x78, count: 4096)
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+        while free > 4096 {
+            do { try handle.write(contentsOf: chunk) } catch { break }
+            free = Self.freeBytes(ws.spool)
+        }
+        try handle.close()
+
+        try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
+            let yaml = testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: 4, retryFor: "1h")
+            let first = try await ws.run(yaml)
+            #expect(first.exitStatus == .ioError)
+            #expect(first.report.errors.contains { $0.contains("No space left") }, "\(first.report.errors)")
+            #expect(ws.files("done").isEmpty)
+
+            try FileManager.default.removeItem(atPath: filler)
+            let second = try await ws.run(yaml)
+            #expect(second.exitStatus == .ok, "\(second.report.errors)")
+            let ids = Set(receiver.requests.compactMap { $0.header("webhook-id") })
+            #expect(ids.count == 400, "every event delivered at least once")
+            #expect(ws.files("done") == ["full.ndjson"])
+            #expect(ws.files("processing").isEmpty)
+        }
+    }
+
+    static func shell(_ command: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command + " 2>/dev/null"]
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    static func freeBytes(_ path: String) -> Int {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return 0 }
+        return Int(info.f_bavail) * Int(info.f_frsize)
+    }
+}

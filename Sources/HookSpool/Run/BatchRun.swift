@@ -349,6 +349,13 @@ public struct BatchRun: Sendable {
                         window.release()
                         let last = file.deliveryFinished(key, result)
                         ledger.record(result, endpoint: index)
+                        if let error = file.journal?.error, !control.isStopping {
+                            // Outcomes can no longer be recorded (a full disk, say): sending more would
+                            // only make duplicates for the run that resumes this file. Stop cleanly.
+                            ledger.error("cannot write the journal of \(file.name): \(error); stopping, a later run resumes", io: true)
+                            logger.error("cannot write a journal; stopping the run", metadata: ["hookspool.file": "\(file.name)", "error": "\(error)"])
+                            control.requestStop()
+                        }
                         if last {
                             finish(file, spool: spool, runID: runID, ledger: ledger, logger: logger)
                         }
