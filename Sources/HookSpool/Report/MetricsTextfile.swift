@@ -82,6 +82,7 @@ public struct MetricsTextfile: Sendable {
         text.family("hookspool_last_run_unrouted_events", .gauge, help: "Events of the latest run no endpoint subscribes to.", [Sample(Double(totals.unrouted))])
 
         var deliveries: [Sample] = []
+        var disabled: [Sample] = []
         var attempts: [Sample] = []
         var latency: [PrometheusText.HistogramSeries] = []
         for (index, endpoint) in report.endpoints.enumerated() {
@@ -89,6 +90,7 @@ public struct MetricsTextfile: Sendable {
             deliveries.append(Sample([name, ("outcome", "delivered")], Double(endpoint.delivered)))
             deliveries.append(Sample([name, ("outcome", "failed")], Double(endpoint.failed)))
             deliveries.append(Sample([name, ("outcome", "deferred")], Double(endpoint.deferred)))
+            disabled.append(Sample([name], endpoint.disabled == nil ? 0 : 1))
             for (code, count) in endpoint.statusCodes.sorted(by: { $0.key < $1.key }) {
                 attempts.append(Sample([name, ("code", code)], Double(count)))
             }
@@ -98,6 +100,7 @@ public struct MetricsTextfile: Sendable {
             ))
         }
         text.family("hookspool_last_run_deliveries", .gauge, help: "Deliveries of the latest run by endpoint and outcome (failed: for good; deferred: left for a later run).", deliveries)
+        text.family("hookspool_endpoint_disabled", .gauge, help: "1 while an endpoint is disabled across runs (410 Gone, or failing for delivery.disable_after) until `hookspool endpoints enable`; else 0.", disabled)
         text.family("hookspool_last_run_attempts", .gauge, help: "HTTP attempts of the latest run by endpoint and code: the status, or timeout, connect_error, dns_error, ...", attempts)
         text.histogram("hookspool_last_run_attempt_duration_seconds", help: "Attempt latency of the latest run by endpoint, connect to last byte.", latency)
 
