@@ -32,6 +32,10 @@ struct PingCommand: AsyncParsableCommand {
         if !target.enabled {
             print("  note:     enabled: false in the config; runs send it nothing, the ping goes anyway")
         }
+        if let disabled = (try? HealthStore(spoolDirectory: config.spoolDirectory).load())?[target.name]?.disabled {
+            print("  note:     disabled since \(disabled.at) (\(Self.printable(disabled.reason))); the ping goes anyway,")
+            print("            and `hookspool endpoints enable \(target.name)` lets runs send to it again")
+        }
         let result = await Ping(endpoint: target).send()
         print("  event:    \(result.eventID)")
         if let status = result.status {

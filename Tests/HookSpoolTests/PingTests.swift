@@ -54,6 +54,23 @@ struct PingTests {
         }
     }
 
+    @Test("an endpoint disabled across runs is pinged anyway, and the output says how to enable it")
+    func disabledAcrossRuns() async throws {
+        let ws = try TestWorkspace()
+        try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
+            try ws.writeConfig(testConfig(endpoints: testEndpoint(name: "orders", port: receiver.port), timeout: "30s"))
+            let config = try ws.config(testConfig(endpoints: testEndpoint(name: "orders", port: receiver.port)))
+            _ = try HealthStore(spoolDirectory: config.spoolDirectory).update { health in
+                health["orders"] = EndpointHealth(disabled: EndpointHealth.Disabled(at: "2026-11-29T05:00:00Z", reason: "answered 410 Gone"))
+            }
+            let result = try await BinaryTests.hookspool(["ping", "orders"], in: ws.root)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("disabled since 2026-11-29T05:00:00Z (answered 410 Gone)"), "\(result.stdout)")
+            #expect(result.stdout.contains("hookspool endpoints enable orders"))
+            #expect(receiver.requests.count == 1)
+        }
+    }
+
     @Test("no answer: exit 1 naming the failure")
     func noAnswer() async throws {
         let ws = try TestWorkspace()
