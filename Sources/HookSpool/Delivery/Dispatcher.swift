@@ -97,8 +97,9 @@ final class Dispatcher: Sendable {
             )
             global.release()
             target.limit?.release()
-            if Task.isCancelled {
+            if Task.isCancelled, attempt.verdict != .delivered {
                 // Cut off by a forced stop: the outcome is unknown, so the delivery stays pending.
+                // (A 2xx that made it back counts: the receiver has it.)
                 return .interrupted
             }
 
@@ -175,10 +176,14 @@ final class Dispatcher: Sendable {
     }
 
     /// Deferred while `retry_for` has not run out since the first attempt; failed for good after.
+    /// A disabled endpoint's deliveries always wait: `endpoints enable` is the way out, not time.
     private func deferOrFail(
         _ event: Event, _ index: Int, _ file: String, attempts: Int, status: Int?, error: String, excerpt: String?, firstAttempt: Int64
     ) -> Result {
         let failure = row(event, index, file, attempts: attempts, status: status, error: error, excerpt: excerpt)
+        if error == "endpoint_disabled" {
+            return .deferred(failure, firstAttempt: firstAttempt)
+        }
         let now = Int64(Date().timeIntervalSince1970)
         if retryFor > .zero && now < firstAttempt + retryFor.components.seconds {
             return .deferred(failure, firstAttempt: firstAttempt)

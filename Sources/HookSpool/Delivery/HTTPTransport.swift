@@ -119,7 +119,7 @@ struct HTTPTransport: Sendable {
                 exchange.cancel()
             }
             let latency = start.duration(to: clock.now)
-            if clock.now >= deadline && answer.cutShort {
+            if clock.now >= deadline && answer.cutShort && !(200...299).contains(answer.status) {
                 return Attempt(number: number, result: .failure(.timeout), latency: latency)
             }
             let retryAfter = answer.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: Date()) }

@@ -273,10 +273,18 @@ public struct BatchRun: Sendable {
         }
         do {
             let journalPath = "\(spool.processing)/\(Spool.journalName(for: claimed.name))"
-            let state = try Journal.read(journalPath)
+            let identity = FileSystem.identity(of: claimed.descriptor)
+            var state = try Journal.read(journalPath)
+            if let recorded = state.identity, recorded != identity {
+                // Left behind by an earlier file of the same name (a crash between moves): not this file's.
+                let aside = "\(journalPath).stale-\(runID)"
+                _ = try FileSystem.moveNoReplace(journalPath, to: aside)
+                logger.warning("set aside a journal that belongs to an earlier file of the same name", metadata: ["hookspool.file": "\(claimed.name)", "journal": "\(aside)"])
+                state = Journal.State()
+            }
             let journal = try JournalWriter(path: journalPath, validLength: state.validLength)
             let originalName = state.originalName ?? claimed.name
-            if state.originalName == nil { journal.header(originalName: originalName) }
+            if state.originalName == nil { journal.header(originalName: originalName, identity: identity) }
             let file = FileTask(
                 name: claimed.name, originalName: originalName, claimed: claimed, journal: journal, resume: state,
                 failuresPath: "\(spool.processing)/\(Spool.pendingFailuresName(for: claimed.name))"

@@ -60,7 +60,7 @@ public enum Replay {
         }
         let originalName = (try? Journal.read(oldJournal))?.originalName ?? name
 
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = FileSystem.openForLock(path)
         guard fd >= 0 else { throw FileSystemError.current("open", path) }
         defer { close(fd) }
         guard try FileSystem.tryLock(fd, path: path) else {
@@ -72,7 +72,7 @@ public enum Replay {
             throw Problem(description: "a file named \(name) is already waiting in deferred/; replay it after that one is finished")
         }
         let journal = try JournalWriter(path: journalPath, validLength: nil)
-        journal.header(originalName: originalName)
+        journal.header(originalName: originalName, identity: FileSystem.identity(of: fd))
         journal.replay(pairs)
         try journal.close()
         try FileSystem.setModificationTime(journalPath, seconds: Int64(Date().timeIntervalSince1970))

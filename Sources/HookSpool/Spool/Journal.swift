@@ -25,6 +25,8 @@ enum Journal {
     struct State: Sendable {
         /// The file's name when it was first claimed; derived ids use it, whatever the file is called now.
         var originalName: String?
+        /// The identity (device, inode, size, mtime) of the file the journal belongs to, when recorded.
+        var identity: String?
         /// Deliveries that succeeded or failed for good: never sent again.
         var finished: Set<DeliveryKey> = []
         /// Failure rows of deliveries that failed for good, for the sidecar and the report.
@@ -46,6 +48,8 @@ enum Journal {
         /// `header`, `ok`, `failed`, `deferred`, `read`, `defer_file`, `replay`.
         var r: String
         var file: String?
+        /// The data file's identity (header records).
+        var id: String?
         var l: Int?
         var e: String?
         var first: Int64?
@@ -98,6 +102,7 @@ enum Journal {
         switch record.r {
         case "header":
             state.originalName = record.file
+            state.identity = record.id
         case "ok", "failed":
             guard let line = record.l, let endpoint = record.e else { return }
             let key = DeliveryKey(line: line, endpoint: endpoint)
@@ -171,8 +176,8 @@ final class JournalWriter: Sendable {
     /// The first write error, if any; after one, nothing more is written.
     var error: FileSystemError? { state.withLock { $0.error } }
 
-    func header(originalName: String) {
-        append(#"{"r":"header","file":\#(Self.quoted(originalName))}"#)
+    func header(originalName: String, identity: String) {
+        append(#"{"r":"header","file":\#(Self.quoted(originalName)),"id":\#(Self.quoted(identity))}"#)
     }
 
     func delivered(_ key: DeliveryKey) {

@@ -90,7 +90,7 @@ public struct Spool: Sendable {
         for name in try FileSystem.list(processing).sorted() where !name.hasPrefix(".") {
             let path = "\(processing)/\(name)"
             guard FileSystem.regularFileInfo(path) != nil else { continue }
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let fd = FileSystem.openForLock(path)
             if fd < 0 {
                 if errno == ENOENT { continue }
                 throw .current("open", path)
@@ -111,6 +111,12 @@ public struct Spool: Sendable {
                 close(fd)
                 continue
             }
+            // A claim that stopped between link and unlink leaves a second name in incoming/ or
+            // deferred/: remove it, or a later run would claim the same events again.
+            for folder in [incoming, deferred] where FileSystem.sameFile("\(folder)/\(name)", descriptor: fd) {
+                try FileSystem.remove("\(folder)/\(name)")
+                try FileSystem.syncDirectory(folder)
+            }
             found.append(ClaimedFile(name: name, path: path, descriptor: fd))
         }
         return found
@@ -121,7 +127,7 @@ public struct Spool: Sendable {
         let sourceFolder = entry.folder == .incoming ? incoming : deferred
         let source = "\(sourceFolder)/\(entry.name)"
         let destination = "\(processing)/\(entry.name)"
-        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        let fd = FileSystem.openForLock(source)
         if fd < 0 {
             if errno == ENOENT { return .alreadyClaimed }
             throw .current("open", source)
@@ -176,24 +182,30 @@ public struct Spool: Sendable {
         let failures = "\(processing)/\(Spool.pendingFailuresName(for: name))"
         var finalName = name
         if outcome == .deferred {
-            // Aux files first, so the file never sits in deferred/ without its journal.
+            // The file first, then its helpers: a crash in between leaves the journal in processing/,
+            // where claiming the file back from deferred/ finds it (its header names the file).
             finalName = try freeName(name, in: folder, runID: runID) { candidate in
                 access("\(folder)/\(candidate)", F_OK) != 0 && access("\(folder)/\(Spool.journalName(for: candidate))", F_OK) != 0
             }
             if let nextAttempt, access(journal, F_OK) == 0 {
                 try FileSystem.setModificationTime(journal, seconds: nextAttempt)
             }
+            guard try FileSystem.moveNoReplace(file.path, to: "\(folder)/\(finalName)") else {
+                throw FileSystemError(operation: "move", path: "\(folder)/\(finalName)", code: EEXIST)
+            }
             for (from, to) in [(journal, Spool.journalName(for: finalName)), (failures, Spool.pendingFailuresName(for: finalName))] where access(from, F_OK) == 0 {
                 guard try FileSystem.moveNoReplace(from, to: "\(folder)/\(to)") else {
                     throw FileSystemError(operation: "move", path: "\(folder)/\(to)", code: EEXIST)
                 }
             }
-            guard try FileSystem.moveNoReplace(file.path, to: "\(folder)/\(finalName)") else {
-                throw FileSystemError(operation: "move", path: "\(folder)/\(finalName)", code: EEXIST)
-            }
         } else {
             finalName = try freeName(name, in: folder, runID: runID) { candidate in
                 access("\(folder)/\(candidate)", F_OK) != 0 && access("\(folder)/\(Spool.sidecarName(for: candidate))", F_OK) != 0
+            }
+            // The file first: a crash before its helpers follow leaves them in processing/, where
+            // their header tells them apart from any later file of the same name.
+            guard try FileSystem.moveNoReplace(file.path, to: "\(folder)/\(finalName)") else {
+                throw FileSystemError(operation: "move", path: "\(folder)/\(finalName)", code: EEXIST)
             }
             if outcome == .failed, access(failures, F_OK) == 0 {
                 guard try FileSystem.moveNoReplace(failures, to: "\(folder)/\(Spool.sidecarName(for: finalName))") else {
@@ -204,9 +216,6 @@ public struct Spool: Sendable {
                 // Kept (hidden) so that a replay knows the name the file's ids were derived from.
                 try FileSystem.remove("\(folder)/\(Spool.journalName(for: finalName))")
                 _ = try FileSystem.moveNoReplace(journal, to: "\(folder)/\(Spool.journalName(for: finalName))")
-            }
-            guard try FileSystem.moveNoReplace(file.path, to: "\(folder)/\(finalName)") else {
-                throw FileSystemError(operation: "move", path: "\(folder)/\(finalName)", code: EEXIST)
             }
             try FileSystem.remove(failures)
             try FileSystem.remove(journal)

@@ -53,6 +53,26 @@ enum FileSystem {
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
+    /// `dev:ino:size:mtime` of an open file: tells a journal's own file from a later file of the same name.
+    static func identity(of descriptor: Int32) -> String {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return "?" }
+        #if canImport(Darwin)
+        let mtime = info.st_mtimespec
+        #else
+        let mtime = info.st_mtim
+        #endif
+        return "\(info.st_dev):\(info.st_ino):\(info.st_size):\(mtime.tv_sec).\(mtime.tv_nsec)"
+    }
+
+    /// Opens a spool file for locking: read-write where allowed (NFS clients emulate flock with
+    /// POSIX locks, which need write access for an exclusive lock), else read-only.
+    static func openForLock(_ path: String) -> Int32 {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        if fd >= 0 || (errno != EACCES && errno != EROFS && errno != EPERM) { return fd }
+        return open(path, O_RDONLY | O_CLOEXEC)
+    }
+
     /// Whether `path` names the file open at `descriptor`.
     static func sameFile(_ path: String, descriptor: Int32) -> Bool {
         var sp = stat()
