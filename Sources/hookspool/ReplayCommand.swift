@@ -20,6 +20,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
+        ProcessLimits.raiseOpenFileLimit()
         let config = try configOptions.load()
         let logger = logging.makeLogger()
         let spool = Spool(root: config.spoolDirectory)

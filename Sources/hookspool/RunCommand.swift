@@ -32,6 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ProcessLimits.raiseOpenFileLimit()
         let config = try configOptions.load()
         let logger = logging.makeLogger()
         let monitor = RunMonitor()

@@ -41,11 +41,11 @@ public struct ReportWriter: Sendable {
         let html = Array(HTMLReport.render(report).utf8)
         let jsonPath = "\(directory)/run-\(report.runID).json"
         let htmlPath = "\(directory)/run-\(report.runID).html"
-        try FileSystem.writeAtomically(json, to: jsonPath)
-        try FileSystem.writeAtomically(html, to: htmlPath)
+        try FileSystem.writeAtomically(json, to: jsonPath, durable: false)
+        try FileSystem.writeAtomically(html, to: htmlPath, durable: false)
         if updateLatest {
-            try FileSystem.writeAtomically(json, to: "\(directory)/latest.json")
-            try FileSystem.writeAtomically(html, to: "\(directory)/latest.html")
+            try FileSystem.writeAtomically(json, to: "\(directory)/latest.json", durable: false)
+            try FileSystem.writeAtomically(html, to: "\(directory)/latest.html", durable: false)
         }
         try updateIndex(adding: report)
         return Written(json: jsonPath, html: htmlPath)
@@ -116,9 +116,9 @@ public struct ReportWriter: Sendable {
         }
 
         let index = RunIndex(runs: kept.compactMap { entries[$0] })
-        try FileSystem.writeAtomically(index.encoded(), to: "\(directory)/runs.json")
+        try FileSystem.writeAtomically(index.encoded(), to: "\(directory)/runs.json", durable: false)
         let hasLatest = access("\(directory)/latest.html", F_OK) == 0
-        try FileSystem.writeAtomically(Array(HTMLIndex.render(index, hasLatest: hasLatest).utf8), to: "\(directory)/index.html")
+        try FileSystem.writeAtomically(Array(HTMLIndex.render(index, hasLatest: hasLatest).utf8), to: "\(directory)/index.html", durable: false)
 
         // An overlapping run may prune the same files: a file already gone is fine.
         var failure: FileSystemError?

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -218,7 +219,20 @@ final class JournalWriter: Sendable {
             state.unsynced += 1
             if !state.syncInFlight && (state.unsynced >= Self.groupSize || state.lastSync.duration(to: .now) >= Self.groupDelay) {
                 startBackgroundSync(&state)
+            } else if state.unsynced == 1 {
+                // No record waits longer than the group delay for its fsync, even if no other follows.
+                MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(Int64(Self.groupDelay.milliseconds))) { [weak self] in
+                    self?.syncIfPending()
+                }
             }
+        }
+    }
+
+    /// Starts a background fsync if records are waiting for one.
+    private func syncIfPending() {
+        state.withLock { state in
+            guard state.fd >= 0, state.unsynced > 0, !state.syncInFlight, state.error == nil else { return }
+            startBackgroundSync(&state)
         }
     }
 

@@ -82,7 +82,10 @@ enum FileSystem {
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
-    static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String) throws(FileSystemError) {
+    ///
+    /// With `durable: false` (reports, which a later run rewrites anyway) the fsyncs are skipped:
+    /// readers still never see a half-written file, but a power loss may lose the newest version.
+    static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String, durable: Bool = true) throws(FileSystemError) {
         let folder = parent(of: path)
         let temporary = "\(folder)/.\(basename(of: path)).\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -101,7 +104,7 @@ enum FileSystem {
                 offset += written
             }
         }
-        if failure == nil && fsync(fd) != 0 { failure = .current("sync", temporary) }
+        if failure == nil && durable && fsync(fd) != 0 { failure = .current("sync", temporary) }
         close(fd)
         if let failure {
             unlink(temporary)
@@ -112,7 +115,7 @@ enum FileSystem {
             unlink(temporary)
             throw error
         }
-        try syncDirectory(folder)
+        if durable { try syncDirectory(folder) }
     }
 
     /// The names in a folder, without `.` and `..`.
