@@ -101,9 +101,9 @@ struct MetricsTests {
             #expect(clean.value("hookspool_last_run_exit_code") == 0)
             #expect(clean.value("hookspool_last_run_deliveries", ["endpoint": "ok", "outcome": "delivered"]) == 1)
 
-            // A failing run keeps the previous last success (gone, disabled since its 410, fails at once: retry_for 0s).
-            try ws.drop("bad.ndjson", [#"{"id":"b1","type":"order.created"}"#])
-            let third = try await ws.run(testConfig(endpoints: Self.endpoints(port: receiver.port), maxAttempts: 2, retryFor: "0s", extra: extra))
+            // A failing run (an invalid line) keeps the previous last success.
+            try ws.drop("bad.ndjson", [#"{"id":"b1","type":"user.signup"}"#, "{broken"])
+            let third = try await ws.run(testConfig(endpoints: Self.endpoints(port: receiver.port), maxAttempts: 2, retryFor: "1h", extra: extra))
             #expect(third.exitStatus == .failures)
             let after = try await PrometheusParser.parse(try String(contentsOfFile: metricsPath, encoding: .utf8))
             #expect(after.value("hookspool_last_success_timestamp_seconds") == success)
