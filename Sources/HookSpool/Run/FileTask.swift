@@ -192,19 +192,6 @@ final class FileTask: Sendable {
         }
         guard var line = try? Self.encoder.encode(row) else { return }
         line.append(0x0A)
-        let fd = state.failuresFD
-        let failed = line.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return true
-                }
-                offset += written
-            }
-            return false
-        }
-        if failed { state.failuresError = .current("write", failuresPath) }
+        if !FileSystem.writeAll(state.failuresFD, line) { state.failuresError = .current("write", failuresPath) }
     }
 }

@@ -212,7 +212,7 @@ final class JournalWriter: Sendable {
             guard state.error == nil else { return }
             var bytes = Array(line.utf8)
             bytes.append(0x0A)
-            if !Self.writeAll(state.fd, bytes) {
+            if !FileSystem.writeAll(state.fd, bytes) {
                 state.error = .current("write", path)
                 return
             }
@@ -287,21 +287,6 @@ final class JournalWriter: Sendable {
         }
         state.unsynced = 0
         state.lastSync = .now
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += written
-            }
-            return true
-        }
     }
 
     private static let encoder = JSONEncoder()

@@ -91,19 +91,7 @@ enum FileSystem {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .current("create", temporary) }
         var failure: FileSystemError?
-        let array = Array(bytes)
-        array.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = .current("write", temporary)
-                    return
-                }
-                offset += written
-            }
-        }
+        if !writeAll(fd, bytes) { failure = .current("write", temporary) }
         if failure == nil && durable && fsync(fd) != 0 { failure = .current("sync", temporary) }
         close(fd)
         if let failure {
@@ -141,6 +129,23 @@ enum FileSystem {
         #else
         return (Int64(info.st_size), info.st_mtim)
         #endif
+    }
+
+    /// Writes every byte (retrying short writes and EINTR); false on an error, with `errno` set.
+    static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>) -> Bool {
+        let array = Array(bytes)
+        return array.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
     }
 
     /// Closes a file descriptor (a name that does not clash with methods called `close`).
