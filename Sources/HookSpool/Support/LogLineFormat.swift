@@ -94,7 +94,7 @@ public enum LogLineFormat: String, Sendable, CaseIterable {
     }
 
     /// A JSON string literal.
-    static func jsonString(_ text: String) -> String {
+    public static func jsonString(_ text: String) -> String {
         "\"\(escaped(text))\""
     }
 
@@ -110,7 +110,7 @@ public enum LogLineFormat: String, Sendable, CaseIterable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 {
                     out += String(format: "\\u%04x", scalar.value)
                 } else {
                     out.unicodeScalars.append(scalar)
