@@ -38,7 +38,6 @@ let package = Package(
             name: "HookSpool",
             dependencies: [
                 "WebhookSignature",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

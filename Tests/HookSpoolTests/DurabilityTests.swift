@@ -270,7 +270,7 @@ struct DiskFullTests {
         let filler = ws.spool + "/filler"
         var free = Self.freeBytes(ws.spool)
         let chunk = Data(repeating: 0x78, count: 4096)
-        FileManager.default.createFile(atPath: filler, contents: nil)
+        _ = FileManager.default.createFile(atPath: filler, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
         while free > 4096 {
             do { try handle.write(contentsOf: chunk) } catch { break }

@@ -10,6 +10,10 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
     public var port: Int
     /// The URL requests go to, without any user info.
     public var requestURL: String
+    /// The path and query: the request line's target.
+    public var requestTarget: String
+    /// The `Host` header: the host, and the port when it is not the scheme's default.
+    public var hostHeader: String
     /// The URL with credentials and query values masked: safe for logs and reports.
     public var redacted: String
     /// The `Authorization` header value built from user info in the URL, if any.
@@ -61,6 +65,8 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         self.host = host
         self.port = port
         self.requestURL = "\(scheme)://\(hostPart)\(portPart)\(path)\(query)"
+        self.requestTarget = "\(path)\(query)"
+        self.hostHeader = port == defaultPort ? hostPart : "\(hostPart):\(port)"
 
         let hasUserInfo = components.percentEncodedUser != nil || components.percentEncodedPassword != nil
         let maskedQuery = components.percentEncodedQuery.map { query in

@@ -88,7 +88,6 @@ final class Dispatcher: Sendable {
                 continue
             }
             let attempt = await transport.post(
-                url: endpoint.url.requestURL,
                 headers: headers(for: event, endpoint: endpoint),
                 body: event.body,
                 timeout: endpoint.timeout,
@@ -147,8 +146,10 @@ final class Dispatcher: Sendable {
     /// The headers of one attempt, signed with a fresh timestamp (also what `hookspool ping` sends).
     static func headers(for event: Event, endpoint: Endpoint) -> HTTPHeaders {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(8 + endpoint.headers.count)
+        headers.reserveCapacity(10 + endpoint.headers.count)
+        headers.add(name: "Host", value: endpoint.url.hostHeader)
         headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(event.body.readableBytes))
         headers.add(name: "User-Agent", value: Self.userAgent)
         if let authorization = endpoint.url.basicAuthorization {
             headers.add(name: "Authorization", value: authorization)

@@ -1,67 +1,42 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
-/// Sends one POST over the run's HTTP clients and turns whatever happens into an `Attempt`.
+/// Sends one POST per attempt over keep-alive HTTP/1.1 connections and turns whatever happens into an `Attempt`.
 ///
-/// AsyncHTTPClient takes its TLS configuration per client, not per request, so endpoints get one
-/// client (and connection pool) per distinct `tls:` setting; all endpoints without one share a client.
+/// Each endpoint has its own pool of connections. They open as needed, so the dispatcher's limits
+/// (global and per endpoint) bound how many there are, and stay open for the rest of the run.
+/// Redirects are not followed and nothing is retried here: the dispatcher owns retries.
 struct HTTPTransport: Sendable {
-    /// The distinct clients.
-    let clients: [HTTPClient]
-    /// For each endpoint (config order), the index of its client in `clients`.
-    private let clientOfEndpoint: [Int]
+    /// For each endpoint (config order), its pool.
+    private let pools: [ConnectionPool]
 
-    /// One client for every endpoint.
-    init(client: HTTPClient) {
-        clients = [client]
-        clientOfEndpoint = []
-    }
-
-    /// Makes the clients a run's `endpoints` need: one per distinct TLS setting.
-    ///
-    /// Redirects are not followed, refused connections fail at once (the dispatcher owns retries),
-    /// and `pins` maps host names to the addresses resolved at the start of the run.
-    init(endpoints: [Endpoint], connectionsPerHost: Int, connectTimeout: Duration, pins: [String: String]) {
-        var clients: [HTTPClient] = []
-        var byTLS: [EndpointTLS?: Int] = [:]
-        var clientOfEndpoint: [Int] = []
-        for endpoint in endpoints {
-            if let index = byTLS[endpoint.tls] {
-                clientOfEndpoint.append(index)
-                continue
+    /// Makes the pools a run's `endpoints` need; `pins` maps host names to the addresses resolved
+    /// at the start of the run (hosts without a pin are looked up when a connection opens).
+    init(endpoints: [Endpoint], pins: [String: String]) {
+        var contexts: [EndpointTLS?: Result<NIOSSLContext, any Error>] = [:]
+        pools = endpoints.map { endpoint in
+            var tls: Result<NIOSSLContext, any Error>?
+            if endpoint.url.scheme == "https" {
+                if let known = contexts[endpoint.tls] {
+                    tls = known
+                } else {
+                    let configuration = endpoint.tls?.configuration ?? TLSConfiguration.makeClientConfiguration()
+                    let made = Result<NIOSSLContext, any Error> { try NIOSSLContext(configuration: configuration) }
+                    contexts[endpoint.tls] = made
+                    tls = made
+                }
             }
-            let client = Self.makeClient(connectionsPerHost: connectionsPerHost, connectTimeout: connectTimeout, pins: pins, tls: endpoint.tls)
-            byTLS[endpoint.tls] = clients.count
-            clientOfEndpoint.append(clients.count)
-            clients.append(client)
+            return ConnectionPool(url: endpoint.url, pinned: pins[endpoint.url.host], tls: tls)
         }
-        if clients.isEmpty {
-            clients.append(Self.makeClient(connectionsPerHost: connectionsPerHost, connectTimeout: connectTimeout, pins: pins, tls: nil))
-        }
-        self.clients = clients
-        self.clientOfEndpoint = clientOfEndpoint
     }
 
-    /// The client endpoint `index` (config order) sends through.
-    func client(forEndpoint index: Int) -> HTTPClient {
-        index < clientOfEndpoint.count ? clients[clientOfEndpoint[index]] : clients[0]
-    }
-
-    /// Shuts every client down; pooled connections close.
-    func shutdown() async throws {
-        var firstError: (any Error)?
-        for client in clients {
-            do {
-                try await client.shutdown()
-            } catch {
-                firstError = firstError ?? error
-            }
-        }
-        if let firstError { throw firstError }
+    /// Closes every pooled connection.
+    func shutdown() async {
+        for pool in pools { await pool.shutdown() }
     }
 
     /// Bytes of the response body read at most; the rest is dropped with the connection.
@@ -69,96 +44,43 @@ struct HTTPTransport: Sendable {
     /// Bytes of the response body kept for the report.
     static let maxExcerpt = 1 << 10
 
-    /// Makes one client: redirects not followed, refused connections failing at once, `pins` for DNS,
-    /// and `tls` (a private CA, a client certificate) when given.
-    static func makeClient(connectionsPerHost: Int, connectTimeout: Duration, pins: [String: String], tls: EndpointTLS? = nil) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: TimeAmount.nanoseconds(Int64(connectTimeout.seconds * 1e9))),
-            decompression: .disabled
-        )
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.dnsOverride = pins
-        // HTTP/1.1 only, a measured choice: against an nginx offering h2, AsyncHTTPClient 1.37's
-        // HTTP/2 left the first 63 of 64 concurrent requests hanging until their timeout (which
-        // opened the circuit) and then ran at a quarter of HTTP/1.1's rate over one connection.
-        configuration.httpVersion = .http1Only
-        if let tls { configuration.tlsConfiguration = tls.configuration }
-        return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
-    }
-
-    /// POSTs `body` to `url` with `headers` through endpoint `endpoint`'s client; the attempt,
-    /// connect to last byte, ends at `timeout`.
+    /// POSTs `body` with `headers` (which carry `Host` and `Content-Length`) to endpoint `endpoint`;
+    /// the attempt, connect to last byte, ends at `timeout`.
     ///
-    /// AsyncHTTPClient's deadline covers the request up to the response head; the body is read
-    /// in a child task that a timer on the event loop cancels at the deadline. (A `Task.sleep` racing
-    /// the request cost a task per attempt and, on Linux, a timer that outlived its cancellation
-    /// until the deadline: memory grew with attempts per second × timeout.)
-    ///
+    /// An answer whose head arrived stands even if its body is cut short (by the deadline, a closed
+    /// connection, or its length); a non-2xx one cut short by the deadline counts as a timeout.
     /// A 2xx answer's body is drained, not kept, unless `keepSuccessBody` (`hookspool ping` shows it).
-    func post(url: String, headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, endpoint: Int = 0, keepSuccessBody: Bool = false) async -> Attempt {
-        let client = client(forEndpoint: endpoint)
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers = headers
-        request.body = .bytes(body)
-        let prepared = request
+    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, endpoint: Int = 0, keepSuccessBody: Bool = false) async -> Attempt {
+        let pool = pools[endpoint]
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start.advanced(by: timeout)
         // Taken after `start`, so the timer never fires before `deadline` has passed.
         let ioDeadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9))
+        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: pool.requestTarget, headers: headers)
         do {
-            let exchange = Task { try await Self.exchange(prepared, client: client, deadline: ioDeadline, keepSuccessBody: keepSuccessBody) }
-            let timer = client.eventLoopGroup.any().scheduleTask(deadline: ioDeadline) { exchange.cancel() }
-            defer { timer.cancel() }
-            let answer = try await withTaskCancellationHandler {
-                try await exchange.value
+            let connection = try await pool.connection(deadline: ioDeadline)
+            let sent = connection.send(head, body: body, deadline: ioDeadline) { status in keepSuccessBody || !(200...299).contains(status) }
+            let (answer, reusable) = try await withTaskCancellationHandler {
+                try await sent.get()
             } onCancel: {
-                exchange.cancel()
+                connection.cancel()
             }
+            if reusable { pool.park(connection) }
             let latency = start.duration(to: clock.now)
             if clock.now >= deadline && answer.cutShort && !(200...299).contains(answer.status) {
                 return Attempt(number: number, result: .failure(.timeout), latency: latency)
             }
             let retryAfter = answer.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: Date()) }
-            return Attempt(number: number, result: .response(status: answer.status), retryAfter: retryAfter, responseExcerpt: answer.excerpt, latency: latency)
+            return Attempt(
+                number: number, result: .response(status: answer.status), retryAfter: retryAfter,
+                responseExcerpt: answer.excerpt.map(Self.excerpt), latency: latency
+            )
         } catch {
             let latency = start.duration(to: clock.now)
             let failure = clock.now >= deadline ? .timeout : Self.classify(error)
             return Attempt(number: number, result: .failure(failure), latency: latency)
         }
-    }
-
-    private struct Answer: Sendable {
-        var status: Int
-        var retryAfter: String?
-        var excerpt: String?
-        /// The body stopped before its end because the attempt was cancelled (its deadline passed).
-        var cutShort = false
-    }
-
-    private static func exchange(_ request: HTTPClientRequest, client: HTTPClient, deadline: NIODeadline, keepSuccessBody: Bool = false) async throws -> Answer {
-        let response = try await client.execute(request, deadline: deadline)
-        let status = Int(response.status.code)
-        // Only a failure's excerpt reaches the report; a success's body is drained, not kept.
-        let keep = keepSuccessBody || !(200...299).contains(status)
-        var kept = ByteBuffer()
-        var total = 0
-        for try await chunk in response.body {
-            total += chunk.readableBytes
-            if keep && kept.readableBytes < Self.maxExcerpt {
-                kept.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, Self.maxExcerpt - kept.readableBytes)) ?? ByteBuffer())
-            }
-            if total >= Self.maxBodyRead { break }
-        }
-        return Answer(
-            status: status,
-            retryAfter: response.headers.first(name: "retry-after"),
-            excerpt: kept.readableBytes > 0 ? Self.excerpt(kept) : nil,
-            cutShort: Task.isCancelled
-        )
     }
 
     /// The kept bytes as text, cut back to a whole UTF-8 character.
@@ -181,14 +103,11 @@ struct HTTPTransport: Sendable {
 
     /// Maps a transport error to the report's words.
     static func classify(_ error: any Error) -> AttemptFailure {
-        if let error = error as? HTTPClientError {
+        if let error = error as? HTTPExchangeError {
             switch error {
-            case .connectTimeout, .readTimeout, .writeTimeout, .deadlineExceeded, .tlsHandshakeTimeout:
-                return .timeout
-            case .remoteConnectionClosed, .cancelled, .uncleanShutdown:
-                return .connectionClosed
-            default:
-                return .networkError
+            case .timeout: return .timeout
+            case .cancelled: return .connectionClosed
+            case .closed(let cause): return cause.map(classify) ?? .connectionClosed
             }
         }
         if let error = error as? ChannelError {
@@ -213,5 +132,95 @@ struct HTTPTransport: Sendable {
         }
         if error is SocketAddressError { return .dnsError }
         return .networkError
+    }
+}
+
+/// The keep-alive connections to one endpoint, and how to open another.
+final class ConnectionPool: Sendable {
+    /// Where connections go: a literal or pinned address, or a name looked up on each connect.
+    private enum Address: Sendable {
+        case socket(SocketAddress)
+        case name(String, port: Int)
+    }
+
+    private let address: Result<Address, any Error>
+    /// The TLS context (or why it could not be made) for https endpoints; nil for http.
+    private let tls: Result<NIOSSLContext, any Error>?
+    /// The name sent in TLS's SNI and checked against the certificate; nil for a literal address,
+    /// which is checked against the certificate's IP addresses.
+    private let serverName: String?
+    let requestTarget: String
+    private let idle = Mutex<[HTTP1Connection]>([])
+
+    init(url: EndpointURL, pinned: String?, tls: Result<NIOSSLContext, any Error>?) {
+        let literal = url.literalAddress?.description
+        if let ip = pinned ?? literal {
+            address = Result { .socket(try SocketAddress(ipAddress: ip, port: url.port)) }
+        } else {
+            address = .success(.name(url.host, port: url.port))
+        }
+        self.tls = tls
+        serverName = literal == nil ? url.host : nil
+        requestTarget = url.requestTarget
+    }
+
+    /// An idle connection that is still open, or a new one.
+    func connection(deadline: NIODeadline) async throws -> HTTP1Connection {
+        while let parked = idle.withLock({ $0.popLast() }) {
+            if parked.isUsable { return parked }
+            parked.close()
+        }
+        return try await connect(deadline: deadline).get()
+    }
+
+    /// Takes back a connection that finished its exchange and may carry another.
+    func park(_ connection: HTTP1Connection) {
+        idle.withLock { $0.append(connection) }
+    }
+
+    /// Closes the idle connections.
+    func shutdown() async {
+        let parked = idle.withLock { idle in
+            defer { idle.removeAll() }
+            return idle
+        }
+        for connection in parked {
+            try? await connection.channel.close()
+        }
+    }
+
+    private func connect(deadline: NIODeadline) -> EventLoopFuture<HTTP1Connection> {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let context: NIOSSLContext?
+        let address: Address
+        do {
+            context = try tls?.get()
+            address = try self.address.get()
+        } catch {
+            return group.any().makeFailedFuture(error)
+        }
+        let serverName = serverName
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(max(deadline - .now(), .milliseconds(1)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let context {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    }
+                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(ExchangeHandler())
+                }
+            }
+        let connected: EventLoopFuture<any Channel>
+        switch address {
+        case .socket(let socket): connected = bootstrap.connect(to: socket)
+        case .name(let host, let port): connected = bootstrap.connect(host: host, port: port)
+        }
+        return connected.flatMapThrowing { channel in
+            let handler = try channel.pipeline.syncOperations.handler(type: ExchangeHandler.self)
+            return HTTP1Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+        }
     }
 }

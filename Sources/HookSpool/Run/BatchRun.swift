@@ -5,7 +5,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import AsyncHTTPClient
 import Foundation
 import Logging
 
@@ -141,9 +140,7 @@ public struct BatchRun: Sendable {
             }
         }
 
-        let connectionsPerHost = config.endpoints.map { $0.concurrency ?? config.delivery.concurrency }.max() ?? config.delivery.concurrency
-        let longestTimeout = config.endpoints.map(\.timeout).max() ?? config.delivery.timeout
-        let transport = HTTPTransport(endpoints: config.endpoints, connectionsPerHost: connectionsPerHost, connectTimeout: longestTimeout, pins: pins)
+        let transport = HTTPTransport(endpoints: config.endpoints, pins: pins)
         let health = HealthStore(spoolDirectory: spool.root)
         var known: [String: EndpointHealth] = [:]
         do {
@@ -204,11 +201,7 @@ public struct BatchRun: Sendable {
             }
             ledger.readingFinished()
         }
-        do {
-            try await transport.shutdown()
-        } catch {
-            logger.debug("HTTP client shutdown", metadata: ["error": "\(error)"])
-        }
+        await transport.shutdown()
         if !dryRun {
             recordHealth(health, ledger: ledger, logger: logger)
         }

@@ -59,9 +59,8 @@ public struct Ping: Sendable {
             break
         }
 
-        let transport = HTTPTransport(endpoints: [endpoint], connectionsPerHost: 1, connectTimeout: endpoint.timeout, pins: pins)
+        let transport = HTTPTransport(endpoints: [endpoint], pins: pins)
         let attempt = await transport.post(
-            url: endpoint.url.requestURL,
             headers: Dispatcher.headers(for: event, endpoint: endpoint),
             body: event.body,
             timeout: endpoint.timeout,
@@ -69,7 +68,7 @@ public struct Ping: Sendable {
             endpoint: 0,
             keepSuccessBody: true
         )
-        try? await transport.shutdown()
+        await transport.shutdown()
 
         var result = Result(eventID: event.id, latency: attempt.latency, responseExcerpt: attempt.responseExcerpt)
         switch attempt.result {

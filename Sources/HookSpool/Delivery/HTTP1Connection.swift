@@ -1,0 +1,184 @@
+import NIOCore
+import NIOHTTP1
+
+/// What an endpoint answered to one request.
+struct HTTPAnswer: Sendable {
+    var status: Int
+    var retryAfter: String?
+    /// The start of the body, kept when asked for (at most `HTTPTransport.maxExcerpt` bytes).
+    var excerpt: ByteBuffer?
+    /// The body stopped before its end: the deadline passed, the connection closed, or it was too long.
+    var cutShort = false
+}
+
+/// Why an exchange ended without an answer.
+enum HTTPExchangeError: Error, Sendable {
+    /// The deadline passed before the answer's head arrived.
+    case timeout
+    /// The connection closed before the answer's head arrived; `cause` is the error that closed it, if any.
+    case closed(cause: (any Error)?)
+    /// The waiting task was cancelled.
+    case cancelled
+}
+
+/// One keep-alive HTTP/1.1 connection carrying one request at a time.
+///
+/// The request goes out as head, body and end with a single flush, so the kernel sees one write.
+final class HTTP1Connection: Sendable {
+    let channel: any Channel
+    private let handler: NIOLoopBound<ExchangeHandler>
+
+    init(channel: any Channel, handler: NIOLoopBound<ExchangeHandler>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// Whether the connection can carry another request.
+    var isUsable: Bool { channel.isActive }
+
+    /// Sends one request; the future gives the answer and whether the connection may carry another.
+    func send(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepBody: @escaping @Sendable (Int) -> Bool) -> EventLoopFuture<(HTTPAnswer, reusable: Bool)> {
+        let promise = channel.eventLoop.makePromise(of: (HTTPAnswer, reusable: Bool).self)
+        let handler = handler
+        channel.eventLoop.execute {
+            handler.value.start(head: head, body: body, deadline: deadline, keepBody: keepBody, promise: promise)
+        }
+        return promise.futureResult
+    }
+
+    /// Abandons the request in flight, if any, and closes the connection.
+    func cancel() {
+        let handler = handler
+        channel.eventLoop.execute { handler.value.cancel() }
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// The pipeline's last handler: matches each request with its answer and enforces the deadline.
+final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private struct Exchange {
+        var promise: EventLoopPromise<(HTTPAnswer, reusable: Bool)>
+        var keepBody: @Sendable (Int) -> Bool
+        var timer: Scheduled<Void>?
+        var answer: HTTPAnswer?
+        var keep = false
+        var keepAlive = true
+        var bodyBytes = 0
+    }
+
+    private var context: ChannelHandlerContext?
+    private var current: Exchange?
+    private var closeCause: (any Error)?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func start(
+        head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepBody: @escaping @Sendable (Int) -> Bool,
+        promise: EventLoopPromise<(HTTPAnswer, reusable: Bool)>
+    ) {
+        guard let context, context.channel.isActive, current == nil else {
+            promise.fail(HTTPExchangeError.closed(cause: closeCause))
+            return
+        }
+        var exchange = Exchange(promise: promise, keepBody: keepBody)
+        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            self?.deadlinePassed()
+        }
+        current = exchange
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard var exchange = current else {
+            // Bytes nobody asked for: the connection is out of step; drop it.
+            context.close(promise: nil)
+            return
+        }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            let status = Int(head.status.code)
+            exchange.answer = HTTPAnswer(status: status, retryAfter: head.headers.first(name: "retry-after"))
+            exchange.keep = exchange.keepBody(status)
+            exchange.keepAlive = head.isKeepAlive
+            current = exchange
+        case .body(let part):
+            guard var answer = exchange.answer else { return }
+            exchange.bodyBytes += part.readableBytes
+            if exchange.keep {
+                var kept = answer.excerpt ?? ByteBuffer()
+                let room = HTTPTransport.maxExcerpt - kept.readableBytes
+                if room > 0, let slice = part.getSlice(at: part.readerIndex, length: min(room, part.readableBytes)) {
+                    kept.writeImmutableBuffer(slice)
+                    answer.excerpt = kept
+                    exchange.answer = answer
+                }
+            }
+            current = exchange
+            if exchange.bodyBytes >= HTTPTransport.maxBodyRead {
+                // Enough read; the rest goes with the connection.
+                answer.cutShort = true
+                finish(.success((answer, reusable: false)))
+            }
+        case .end:
+            guard let answer = exchange.answer else { return }
+            finish(.success((answer, reusable: exchange.keepAlive)))
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closeCause = closeCause ?? error
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        endEarly(HTTPExchangeError.closed(cause: closeCause))
+        context.fireChannelInactive()
+    }
+
+    /// The task waiting for the answer was cancelled.
+    func cancel() {
+        guard current != nil else { return }
+        finish(.failure(HTTPExchangeError.cancelled))
+    }
+
+    private func deadlinePassed() {
+        endEarly(HTTPExchangeError.timeout)
+    }
+
+    /// Ends the exchange before the answer's end: an answer whose head arrived stands, cut short;
+    /// otherwise `error`.
+    private func endEarly(_ error: HTTPExchangeError) {
+        guard let exchange = current else { return }
+        if var answer = exchange.answer {
+            answer.cutShort = true
+            finish(.success((answer, reusable: false)))
+        } else {
+            finish(.failure(error))
+        }
+    }
+
+    /// Completes the exchange; closes the connection unless it may carry another request.
+    private func finish(_ result: Result<(HTTPAnswer, reusable: Bool), any Error>) {
+        guard let exchange = current else { return }
+        current = nil
+        exchange.timer?.cancel()
+        var reusable = false
+        if case .success(let (_, keepAlive)) = result { reusable = keepAlive }
+        if !reusable { context?.close(promise: nil) }
+        exchange.promise.completeWith(result)
+    }
+}
