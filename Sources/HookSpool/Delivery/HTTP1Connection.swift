@@ -37,11 +37,12 @@ final class HTTP1Connection: Sendable {
     var isUsable: Bool { channel.isActive }
 
     /// Sends one request; the future gives the answer and whether the connection may carry another.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepBody: @escaping @Sendable (Int) -> Bool) -> EventLoopFuture<(HTTPAnswer, reusable: Bool)> {
+    /// A failure's body is kept (its start), a success's only when `keepSuccessBody`.
+    func send(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool) -> EventLoopFuture<(HTTPAnswer, reusable: Bool)> {
         let promise = channel.eventLoop.makePromise(of: (HTTPAnswer, reusable: Bool).self)
         let handler = handler
         channel.eventLoop.execute {
-            handler.value.start(head: head, body: body, deadline: deadline, keepBody: keepBody, promise: promise)
+            handler.value.start(head: head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody, promise: promise)
         }
         return promise.futureResult
     }
@@ -64,7 +65,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private struct Exchange {
         var promise: EventLoopPromise<(HTTPAnswer, reusable: Bool)>
-        var keepBody: @Sendable (Int) -> Bool
+        var keepSuccessBody: Bool
         var timer: Scheduled<Void>?
         var answer: HTTPAnswer?
         var keep = false
@@ -85,19 +86,25 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func start(
-        head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepBody: @escaping @Sendable (Int) -> Bool,
+        head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool,
         promise: EventLoopPromise<(HTTPAnswer, reusable: Bool)>
     ) {
         guard let context, context.channel.isActive, current == nil else {
             promise.fail(HTTPExchangeError.closed(cause: closeCause))
             return
         }
-        var exchange = Exchange(promise: promise, keepBody: keepBody)
+        var exchange = Exchange(promise: promise, keepSuccessBody: keepSuccessBody)
         exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             self?.deadlinePassed()
         }
         current = exchange
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        // A head the encoder refuses (a header value with a line break) fails this write, not the channel.
+        let headWritten = context.eventLoop.makePromise(of: Void.self)
+        headWritten.futureResult.assumeIsolated().whenFailure { [weak self] error in
+            self?.closeCause = self?.closeCause ?? error
+            self?.context?.close(promise: nil)
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: headWritten)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
@@ -112,7 +119,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             let status = Int(head.status.code)
             exchange.answer = HTTPAnswer(status: status, retryAfter: head.headers.first(name: "retry-after"))
-            exchange.keep = exchange.keepBody(status)
+            exchange.keep = exchange.keepSuccessBody || !(200...299).contains(status)
             exchange.keepAlive = head.isKeepAlive
             current = exchange
         case .body(let part):

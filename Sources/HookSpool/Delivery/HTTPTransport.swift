@@ -59,14 +59,16 @@ struct HTTPTransport: Sendable {
         let ioDeadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9))
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: pool.requestTarget, headers: headers)
         do {
-            let connection = try await pool.connection(deadline: ioDeadline)
-            let sent = connection.send(head, body: body, deadline: ioDeadline) { status in keepSuccessBody || !(200...299).contains(status) }
-            let (answer, reusable) = try await withTaskCancellationHandler {
-                try await sent.get()
-            } onCancel: {
-                connection.cancel()
+            var answer: HTTPAnswer
+            let (connection, reused) = try await pool.connection(deadline: ioDeadline)
+            do {
+                answer = try await exchange(head, body, on: connection, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
+            } catch HTTPExchangeError.closed where reused && !Task.isCancelled {
+                // A kept-alive connection the endpoint had closed: try once more on a new one, as
+                // curl does. Not a new attempt: the endpoint gave no answer to count.
+                let fresh = try await pool.connect(deadline: ioDeadline).get()
+                answer = try await exchange(head, body, on: fresh, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
             }
-            if reusable { pool.park(connection) }
             let latency = start.duration(to: clock.now)
             if clock.now >= deadline && answer.cutShort && !(200...299).contains(answer.status) {
                 return Attempt(number: number, result: .failure(.timeout), latency: latency)
@@ -81,6 +83,22 @@ struct HTTPTransport: Sendable {
             let failure = clock.now >= deadline ? .timeout : Self.classify(error)
             return Attempt(number: number, result: .failure(failure), latency: latency)
         }
+    }
+
+    /// Sends one request on `connection` and waits for the answer; parks the connection again when
+    /// it may carry another request.
+    private func exchange(
+        _ head: HTTPRequestHead, _ body: ByteBuffer, on connection: HTTP1Connection, in pool: ConnectionPool, deadline: NIODeadline,
+        keepSuccessBody: Bool
+    ) async throws -> HTTPAnswer {
+        let sent = connection.send(head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody)
+        let (answer, reusable) = try await withTaskCancellationHandler {
+            try await sent.get()
+        } onCancel: {
+            connection.cancel()
+        }
+        if reusable { pool.park(connection) }
+        return answer
     }
 
     /// The kept bytes as text, cut back to a whole UTF-8 character.
@@ -164,13 +182,13 @@ final class ConnectionPool: Sendable {
         requestTarget = url.requestTarget
     }
 
-    /// An idle connection that is still open, or a new one.
-    func connection(deadline: NIODeadline) async throws -> HTTP1Connection {
+    /// An idle connection that is still open (`reused`), or a new one.
+    func connection(deadline: NIODeadline) async throws -> (HTTP1Connection, reused: Bool) {
         while let parked = idle.withLock({ $0.popLast() }) {
-            if parked.isUsable { return parked }
+            if parked.isUsable { return (parked, true) }
             parked.close()
         }
-        return try await connect(deadline: deadline).get()
+        return (try await connect(deadline: deadline).get(), false)
     }
 
     /// Takes back a connection that finished its exchange and may carry another.
@@ -189,7 +207,8 @@ final class ConnectionPool: Sendable {
         }
     }
 
-    private func connect(deadline: NIODeadline) -> EventLoopFuture<HTTP1Connection> {
+    /// Opens a new connection, TLS set up when the endpoint is https.
+    func connect(deadline: NIODeadline) -> EventLoopFuture<HTTP1Connection> {
         let group = MultiThreadedEventLoopGroup.singleton
         let context: NIOSSLContext?
         let address: Address
