@@ -1,0 +1,315 @@
+import Foundation
+import NIOCore
+import Testing
+@testable import HookSpool
+
+/// hookspool's own keep-alive HTTP/1.1 client (`HTTPTransport`, `HTTP1Connection`) against a
+/// server whose every answer is scripted, odd ones included.
+@Suite("HTTP transport")
+struct HTTPTransportTests {
+    /// A transport with one endpoint, `http://127.0.0.1:<port>/hook`, and a way to post a fresh event to it.
+    struct Client: Sendable {
+        let transport: HTTPTransport
+        let endpoint: Endpoint
+
+        init(port: Int) throws {
+            let ws = try TestWorkspace()
+            let config = try ws.config(testConfig(endpoints: testEndpoint(port: port)))
+            let endpoint = try #require(config.endpoints.first)
+            self.endpoint = endpoint
+            transport = HTTPTransport(endpoints: config.endpoints, pins: [:])
+        }
+
+        func post(timeout: Duration = .seconds(10), attempt: Int = 1, keepSuccessBody: Bool = false) async -> Attempt {
+            let event = Ping.makeEvent(now: Date())
+            let headers = Dispatcher.headers(for: event, endpoint: endpoint)
+            return await transport.post(
+                headers: headers, body: event.body, timeout: timeout, attempt: attempt, endpoint: 0, keepSuccessBody: keepSuccessBody
+            )
+        }
+
+        func shutdown() async {
+            await transport.shutdown()
+        }
+    }
+
+    /// Runs `body` with a scripted server and a client of it; shuts both down afterwards.
+    static func withServer(
+        _ script: @escaping @Sendable (ScriptedHTTPServer.Request) -> ScriptedHTTPServer.Action,
+        _ body: (ScriptedHTTPServer, Client) async throws -> Void
+    ) async throws {
+        try await ScriptedHTTPServer.run(script) { server in
+            let client = try Client(port: server.port)
+            do {
+                try await body(server, client)
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
+        }
+    }
+
+    static func status(_ attempt: Attempt) -> Int? {
+        if case .response(let status) = attempt.result { return status }
+        return nil
+    }
+
+    static func failure(_ attempt: Attempt) -> AttemptFailure? {
+        if case .failure(let failure) = attempt.result { return failure }
+        return nil
+    }
+
+    @Test("sequential posts to a keep-alive endpoint share one connection")
+    func keepAlive() async throws {
+        try await Self.withServer({ _ in .answer(status: 200, reason: "OK", body: "ok") }) { server, client in
+            for number in 1...3 {
+                let attempt = await client.post(attempt: number)
+                let status = Self.status(attempt)
+                #expect(status == 200, "\(attempt.result)")
+                #expect(attempt.number == number)
+            }
+            let connections = server.connections
+            #expect(connections == 1)
+            let requests = server.requests
+            let indices = requests.map(\.index)
+            let onFirst = requests.allSatisfy { $0.connection == 1 }
+            #expect(indices == [0, 1, 2])
+            #expect(onFirst)
+        }
+    }
+
+    /// `serverCloses` false: the server says `Connection: close` but leaves the connection open, so
+    /// only the client's own close keeps the next request off it.
+    @Test("after an answer with Connection: close the next post opens a new connection", arguments: [true, false])
+    func connectionClose(serverCloses: Bool) async throws {
+        var action = ScriptedHTTPServer.Action.answer(status: 200, reason: "OK", body: "ok", connectionClose: true)
+        action.close = serverCloses
+        try await Self.withServer({ [action] _ in action }) { server, client in
+            let first = await client.post()
+            let second = await client.post()
+            let firstStatus = Self.status(first)
+            let secondStatus = Self.status(second)
+            #expect(firstStatus == 200, "\(first.result)")
+            #expect(secondStatus == 200, "\(second.result)")
+            let connections = server.connections
+            #expect(connections == 2)
+            let indices = server.requests.map(\.index)
+            #expect(indices == [0, 0])
+        }
+    }
+
+    @Test("bytes nobody asked for after an answer retire the connection")
+    func unexpectedBytes() async throws {
+        // A complete answer followed by a second, unasked-for one in the same write.
+        let extra = ScriptedHTTPServer.Action.head(status: 500, reason: "Stray", headers: [("Content-Length", "0")])
+        var action = ScriptedHTTPServer.Action.answer(status: 200, reason: "OK", body: "ok")
+        action.bytes.writeString(extra)
+        try await Self.withServer({ [action] _ in action }) { server, client in
+            let first = await client.post()
+            let second = await client.post()
+            let firstStatus = Self.status(first)
+            let secondStatus = Self.status(second)
+            #expect(firstStatus == 200, "\(first.result)")
+            #expect(secondStatus == 200, "\(second.result)")
+            let connections = server.connections
+            #expect(connections == 2)
+            let indices = server.requests.map(\.index)
+            #expect(indices == [0, 0])
+        }
+    }
+
+    @Test("a 100 Continue before the answer is skipped")
+    func informational() async throws {
+        var action = ScriptedHTTPServer.Action.raw("HTTP/1.1 100 Continue\r\n\r\n", close: false)
+        var answer = ScriptedHTTPServer.Action.answer(status: 201, reason: "Created", body: "made").bytes
+        action.bytes.writeBuffer(&answer)
+        try await Self.withServer({ [action] _ in action }) { server, client in
+            let first = await client.post()
+            let second = await client.post()
+            let firstStatus = Self.status(first)
+            let secondStatus = Self.status(second)
+            #expect(firstStatus == 201, "\(first.result)")
+            #expect(secondStatus == 201, "\(second.result)")
+            let connections = server.connections
+            #expect(connections == 1)
+        }
+    }
+
+    @Test("a kept-alive connection the endpoint closes unanswered is retried once on a new one, invisibly")
+    func staleConnectionRetried() async throws {
+        // Each connection carries one answer; the next request on it is closed without a word.
+        let script: @Sendable (ScriptedHTTPServer.Request) -> ScriptedHTTPServer.Action = { request in
+            request.index == 0 ? .answer(status: 200, reason: "OK", body: "ok") : .closeWithoutAnswer
+        }
+        try await Self.withServer(script) { server, client in
+            for number in 1...3 {
+                let attempt = await client.post(attempt: number)
+                let status = Self.status(attempt)
+                #expect(status == 200, "\(attempt.result)")
+                #expect(attempt.number == number)
+            }
+            // Post 1 opens connection 1; posts 2 and 3 each find theirs closed and open one more.
+            let connections = server.connections
+            #expect(connections == 3)
+            let requests = server.requests
+            let seen = requests.map { "\($0.connection).\($0.index)" }
+            #expect(seen == ["1.0", "1.1", "2.0", "2.1", "3.0"])
+            // The retried request is the same request, body and all.
+            let bodies = requests.map { String(buffer: $0.body) }
+            let second = bodies.count == 5 ? bodies[1] : ""
+            let retried = bodies.count == 5 ? bodies[2] : "-"
+            #expect(second == retried)
+        }
+    }
+
+    @Test("a fresh connection closed unanswered is a failure, not retried")
+    func freshConnectionClosed() async throws {
+        try await Self.withServer({ _ in .closeWithoutAnswer }) { server, client in
+            let attempt = await client.post()
+            let failure = Self.failure(attempt)
+            #expect(failure == .connectionClosed, "\(attempt.result)")
+            let connections = server.connections
+            #expect(connections == 1)
+        }
+    }
+
+    @Test("a 500 with a 200 KiB chunked body: the status, a 1 KiB excerpt, and no wait for the timeout")
+    func longErrorBody() async throws {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var body = ByteBuffer()
+        for i in 0..<(200 << 10) { body.writeInteger(alphabet[i % alphabet.count]) }
+        let expected = String(buffer: body.getSlice(at: 0, length: HTTPTransport.maxExcerpt) ?? ByteBuffer())
+        let action = ScriptedHTTPServer.Action.chunked(status: 500, reason: "Internal Server Error", body: body)
+        try await Self.withServer({ _ in action }) { _, client in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let attempt = await client.post(timeout: .seconds(20))
+            let waited = start.duration(to: clock.now)
+            let status = Self.status(attempt)
+            #expect(status == 500, "\(attempt.result)")
+            let excerpt = attempt.responseExcerpt ?? ""
+            let excerptBytes = excerpt.utf8.count
+            #expect(HTTPTransport.maxExcerpt == 1024)
+            #expect(excerptBytes == 1024)
+            #expect(excerpt == expected)
+            #expect(waited < .seconds(5), "\(waited)")
+        }
+    }
+
+    @Test("an answer whose head arrived stands when the connection closes mid-body", arguments: [200, 503])
+    func cutShortByClose(status: Int) async throws {
+        let head = ScriptedHTTPServer.Action.head(status: status, headers: [("Content-Length", "100")])
+        let action = ScriptedHTTPServer.Action.raw(head + "0123456789", close: true)
+        try await Self.withServer({ _ in action }) { _, client in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let attempt = await client.post(timeout: .seconds(20))
+            let waited = start.duration(to: clock.now)
+            let got = Self.status(attempt)
+            #expect(got == status, "\(attempt.result)")
+            #expect(waited < .seconds(5), "\(waited)")
+        }
+    }
+
+    @Test("a 503 whose body stalls past the timeout is a timeout")
+    func errorBodyStalls() async throws {
+        let head = ScriptedHTTPServer.Action.head(status: 503, headers: [("Content-Length", "100")])
+        let action = ScriptedHTTPServer.Action.raw(head + "0123456789", close: false)
+        try await Self.withServer({ _ in action }) { _, client in
+            let attempt = await client.post(timeout: .seconds(1))
+            let failure = Self.failure(attempt)
+            #expect(failure == .timeout, "\(attempt.result)")
+            let latency = attempt.latency
+            #expect(latency >= .seconds(1), "\(latency)")
+            #expect(latency < .seconds(5), "\(latency)")
+        }
+    }
+
+    @Test("no answer within the timeout is a timeout")
+    func noAnswer() async throws {
+        try await Self.withServer({ _ in .silence }) { server, client in
+            let attempt = await client.post(timeout: .milliseconds(500))
+            let failure = Self.failure(attempt)
+            #expect(failure == .timeout, "\(attempt.result)")
+            let latency = attempt.latency
+            #expect(latency >= .milliseconds(500), "\(latency)")
+            #expect(latency < .seconds(5), "\(latency)")
+            let requests = server.requests.count
+            #expect(requests == 1)
+        }
+    }
+
+    @Test("a refused connection is a connect error, at once")
+    func refused() async throws {
+        let refusing = try SilentListener.refusingPort()
+        let client = try Client(port: refusing.port)
+        let attempt = await client.post(timeout: .seconds(20))
+        await client.shutdown()
+        withExtendedLifetime(refusing) {}
+        let failure = Self.failure(attempt)
+        #expect(failure == .connectError, "\(attempt.result)")
+        let latency = attempt.latency
+        #expect(latency < .seconds(5), "\(latency)")
+    }
+
+    @Test("Retry-After on a 429 is parsed")
+    func retryAfter() async throws {
+        let action = ScriptedHTTPServer.Action.answer(status: 429, reason: "Too Many Requests", headers: [("Retry-After", "7")], body: "slow down")
+        try await Self.withServer({ _ in action }) { _, client in
+            let attempt = await client.post()
+            let status = Self.status(attempt)
+            #expect(status == 429, "\(attempt.result)")
+            let retryAfter = attempt.retryAfter
+            #expect(retryAfter == .seconds(7))
+            let excerpt = attempt.responseExcerpt
+            #expect(excerpt == "slow down")
+        }
+    }
+
+    @Test("a 2xx body is kept only when asked for; a non-2xx body always")
+    func successBody() async throws {
+        let script: @Sendable (ScriptedHTTPServer.Request) -> ScriptedHTTPServer.Action = { request in
+            request.index < 2 ? .answer(status: 200, reason: "OK", body: "hello") : .answer(status: 404, reason: "Not Found", body: "nope")
+        }
+        try await Self.withServer(script) { server, client in
+            let plain = await client.post()
+            let kept = await client.post(keepSuccessBody: true)
+            let failed = await client.post()
+            let plainStatus = Self.status(plain)
+            let keptStatus = Self.status(kept)
+            let failedStatus = Self.status(failed)
+            #expect(plainStatus == 200, "\(plain.result)")
+            #expect(keptStatus == 200, "\(kept.result)")
+            #expect(failedStatus == 404, "\(failed.result)")
+            let plainExcerpt = plain.responseExcerpt
+            let keptExcerpt = kept.responseExcerpt
+            let failedExcerpt = failed.responseExcerpt
+            #expect(plainExcerpt == nil)
+            #expect(keptExcerpt == "hello")
+            #expect(failedExcerpt == "nope")
+            // The drained body left the connection usable.
+            let connections = server.connections
+            #expect(connections == 1)
+        }
+    }
+
+    @Test("cancelling the task of a post waiting for an answer ends it at once, as a failure")
+    func cancelled() async throws {
+        try await Self.withServer({ _ in .silence }) { server, client in
+            let task = Task { await client.post(timeout: .seconds(30)) }
+            defer { task.cancel() }
+            try await server.waitForRequests(1)
+            let clock = ContinuousClock()
+            let start = clock.now
+            task.cancel()
+            let attempt = await task.value
+            let waited = start.duration(to: clock.now)
+            let failure = Self.failure(attempt)
+            #expect(failure != nil, "\(attempt.result)")
+            #expect(waited < .seconds(5), "\(waited)")
+            let latency = attempt.latency
+            #expect(latency < .seconds(10), "\(latency)")
+        }
+    }
+}
