@@ -14,6 +14,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -101,10 +102,12 @@ def prepare(work, case, templ, endpoints, timeout="10s"):
 # ---------------------------------------------------------------------------- running
 
 def timed(argv, cwd=None, stdout=subprocess.DEVNULL, timeout=600):
-    """Runs argv; returns (seconds, peak RSS in KiB, exit code, stderr tail)."""
+    """Runs argv; returns (seconds, peak RSS in KiB, exit code, stderr's error lines and tail)."""
     quiet_before = not builds_running()
+    # stderr goes to a file, not a pipe: a chatty failing run must never block on a full pipe.
+    errfile = tempfile.TemporaryFile()
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=stdout, stderr=errfile)
     deadline = start + timeout
     err = b""
     # wait4 gives this child's own rusage (peak RSS), unlike getrusage(RUSAGE_CHILDREN).
@@ -118,11 +121,14 @@ def timed(argv, cwd=None, stdout=subprocess.DEVNULL, timeout=600):
             break
         time.sleep(0.002)
     seconds = time.perf_counter() - start
-    if proc.stderr:
-        err = proc.stderr.read()
+    errfile.seek(0)
+    text = errfile.read().decode(errors="replace")
+    errfile.close()
+    errors = [line for line in text.splitlines() if "level=error" in line or "level=critical" in line][:10]
+    err = "\n".join(errors + ["..."] if errors else []) + text[-2000:]
     code = os.waitstatus_to_exitcode(status)
     quiet = quiet_before and not builds_running()
-    return seconds, usage.ru_maxrss, code, err.decode(errors="replace")[-2000:], quiet
+    return seconds, usage.ru_maxrss, code, err, quiet
 
 
 def run_hookspool(bin_path, config, expect_delivered=None, expect_exit=(0,)):

@@ -175,6 +175,22 @@ struct SpoolTests {
         #expect(try spool.orphans().map(\.name) == ["dead.ndjson"])
     }
 
+    @Test("a closed journal reports no error (a delivery task may ask after the file's last one closed it); a record after closing is one")
+    func journalClose() throws {
+        let ws = try TestWorkspace()
+        let path = ws.root + "/.f.ndjson.journal"
+        let journal = try JournalWriter(path: path, validLength: nil)
+        journal.delivered(DeliveryKey(line: 1, endpoint: "a"))
+        try journal.close()
+        let afterClose = journal.error
+        #expect(afterClose == nil)
+        let state = try Journal.read(path)
+        #expect(state.finished.contains(DeliveryKey(line: 1, endpoint: "a")))
+        journal.delivered(DeliveryKey(line: 2, endpoint: "a"))
+        let afterLateRecord = journal.error
+        #expect(afterLateRecord != nil)
+    }
+
     @Test("the line reader streams: long lines are measured, not kept; CRLF and a missing final newline are fine")
     func lineReader() throws {
         let ws = try TestWorkspace()

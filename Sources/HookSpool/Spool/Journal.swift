@@ -210,6 +210,10 @@ final class JournalWriter: Sendable {
     private func append(_ line: String) {
         state.withLock { state in
             guard state.error == nil else { return }
+            guard state.fd >= 0 else {
+                state.error = FileSystemError(operation: "write", path: path, code: EBADF)
+                return
+            }
             var bytes = Array(line.utf8)
             bytes.append(0x0A)
             if !FileSystem.writeAll(state.fd, bytes) {
@@ -269,14 +273,14 @@ final class JournalWriter: Sendable {
         if let error { throw error }
     }
 
-    /// Syncs and closes; further appends are dropped.
+    /// Syncs and closes. Closing is not an error: a delivery task that finished just before the
+    /// file's last one may still ask for `error` afterwards. A record appended after closing is one.
     func close() throws(FileSystemError) {
         try sync()
         state.withLock { state in
             if state.fd >= 0 {
                 FileSystem.closeDescriptor(state.fd)
                 state.fd = -1
-                state.error = state.error ?? FileSystemError(operation: "write", path: path, code: EBADF)
             }
         }
     }
