@@ -137,6 +137,31 @@ struct DurabilityTests {
         }
     }
 
+    @Test("retries waiting for their backoff wake up when the circuit opens, and are deferred at once")
+    func circuitWakesWaitingRetries() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", Self.events(20, prefix: "w"))
+        let refusing = try SilentListener.refusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        // Each first failure waits a random time of up to 20 s; the fifth failure opens the circuit.
+        let config = testConfig(
+            endpoints: testEndpoint(name: "down", port: refusing.port),
+            concurrency: 4,
+            maxAttempts: 3,
+            backoff: "{initial: 20s, max: 20s}",
+            retryFor: "1h"
+        )
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = try await ws.run(config)
+        let took = started.duration(to: clock.now)
+        let down = try #require(outcome.report.endpoints.first { $0.name == "down" })
+        #expect(down.deferred == 20)
+        #expect(down.attempts < 10, "attempts: \(down.attempts)")
+        #expect(took < .seconds(8), "the run took \(took): it waited out the backoff")
+        #expect(outcome.exitStatus == .tempFail)
+    }
+
     @Test("kill -9 at random moments, then runs until done: every pair at least once, duplicates within the in-flight limit", arguments: [1, 2, 3])
     func killNine(seed: Int) async throws {
         let ws = try TestWorkspace()

@@ -19,6 +19,9 @@ final class Dispatcher: Sendable {
         var circuit = CircuitBreaker()
         /// Set when the endpoint is disabled (before or during the run): deliveries are deferred without an attempt.
         var disabled = DisableSwitch()
+        /// Fires when the circuit opens or the endpoint is disabled mid-run: retries waiting for
+        /// their backoff wake up and are deferred at once instead of holding the run open.
+        var sidelined = Latch()
     }
 
     /// How one delivery ended in this run.
@@ -104,6 +107,7 @@ final class Dispatcher: Sendable {
 
             ledger.attempt(attempt, endpoint: index)
             if target.circuit.record(attempt) {
+                target.sidelined.fire()
                 logger.error(
                     "endpoint keeps failing to connect; not sending to it for the rest of this run",
                     metadata: ["hookspool.endpoint": "\(endpoint.name)", "consecutive_failures": "\(target.circuit.threshold)"]
@@ -117,6 +121,7 @@ final class Dispatcher: Sendable {
                 ]
             )
             if case .response(410) = attempt.result, target.disabled.disable(because: "answered 410 Gone") {
+                target.sidelined.fire()
                 ledger.endpointDisabled(index, reason: "answered 410 Gone")
                 logger.error(
                     "ENDPOINT DISABLED: it answered 410 Gone; its deliveries wait until `hookspool endpoints enable \(endpoint.name)`",
@@ -132,7 +137,9 @@ final class Dispatcher: Sendable {
                 if number >= target.retryPolicy.maxAttempts {
                     return deferOrFail(event, index, file, attempt: attempt, firstAttempt: started)
                 }
-                await control.sleep(for: target.retryPolicy.delay(afterAttempt: number, retryAfter: attempt.retryAfter, using: &random))
+                await control.sleep(
+                    for: target.retryPolicy.delay(afterAttempt: number, retryAfter: attempt.retryAfter, using: &random), unless: target.sidelined
+                )
                 if control.isStopping { return .interrupted }
             }
         }
