@@ -160,6 +160,43 @@ struct SpoolTests {
         #expect(ws.files("done") == ["c-R2.jsonl", "c.jsonl"])
     }
 
+    @Test("a batch claim takes every file it can, in order, and reports the rest one by one")
+    func claimBatch() throws {
+        let ws = try TestWorkspace()
+        let spool = Spool(root: ws.spool)
+        try spool.prepare()
+        for name in ["a.ndjson", "b.ndjson", "c.ndjson"] {
+            try Data("{}\n".utf8).write(to: URL(fileURLWithPath: "\(spool.incoming)/\(name)"))
+        }
+        let entries = try spool.readyFiles().ready
+        // Another run took b first.
+        let b = try #require(entries.first { $0.name == "b.ndjson" })
+        guard case .claimed(let other) = try spool.claim(b) else {
+            Issue.record("b not claimed")
+            return
+        }
+        let results = spool.claim(batch: entries)
+        var words: [String] = []
+        for result in results {
+            switch result {
+            case .success(.claimed(let file)): words.append("claimed \(file.name)")
+            case .success(.alreadyClaimed): words.append("already")
+            case .success(.nameBusy): words.append("busy")
+            case .failure(let error): words.append("error \(error)")
+            }
+        }
+        let names = entries.map(\.name)
+        #expect(names.count == 3)
+        let expected = names.map { $0 == "b.ndjson" ? "already" : "claimed \($0)" }
+        #expect(words == expected)
+        #expect(ws.files("incoming").isEmpty)
+        #expect(ws.files("processing") == ["a.ndjson", "b.ndjson", "c.ndjson"])
+        // Held by this run and the other: none of them is an orphan.
+        #expect(try spool.orphans().isEmpty)
+        other.release()
+        withExtendedLifetime(results) {}
+    }
+
     @Test("a file in processing/ whose owner is gone is an orphan; a live owner's is not")
     func orphans() throws {
         let ws = try TestWorkspace()

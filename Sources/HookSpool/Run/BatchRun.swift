@@ -7,6 +7,8 @@ import Darwin
 #endif
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 
 /// One `hookspool run`: take up orphaned and due deferred files, claim the ready ones, deliver
 /// every due event to its endpoints, finish the files, write the report.
@@ -177,26 +179,48 @@ public struct BatchRun: Sendable {
             logger: logger
         )
 
+        let syncer = FolderSyncer()
         await withDiscardingTaskGroup { group in
             let window = AsyncSemaphore(permits: pendingLimit)
             var router = Router(endpoints: config.endpoints)
-            for item in work {
+            // Claims made ahead, a batch at a time, for the `.claim` items from `work[claimedUpTo...]` back.
+            var claimedAhead = CircularBuffer<Result<ClaimResult, FileSystemError>>()
+            var claimedUpTo = 0
+            for (position, item) in work.enumerated() {
                 if control.isStopping {
                     if case .resume(let claimed) = item { claimed.release() }
+                    if case .claim = item, !claimedAhead.isEmpty, case .success(.claimed(let claimed)) = claimedAhead.removeFirst() {
+                        // Claimed ahead but not started: left in processing/ for a later run.
+                        claimed.release()
+                    }
                     continue
                 }
-                guard let file = open(item, spool: spool, runID: runID, ledger: ledger, logger: logger) else { continue }
+                var claim: Result<ClaimResult, FileSystemError>?
+                if case .claim = item {
+                    if claimedAhead.isEmpty {
+                        var entries: [SpoolEntry] = []
+                        var next = max(position, claimedUpTo)
+                        while next < work.count, entries.count < Self.claimBatch, case .claim(let entry) = work[next] {
+                            entries.append(entry)
+                            next += 1
+                        }
+                        claimedAhead.append(contentsOf: spool.claim(batch: entries))
+                        claimedUpTo = next
+                    }
+                    claim = claimedAhead.popFirst()
+                }
+                guard let file = open(item, claim: claim, spool: spool, runID: runID, ledger: ledger, logger: logger) else { continue }
                 ledger.fileStarted()
                 var complete = false
                 do {
-                    complete = try await read(file, spool: spool, router: &router, dispatcher: dispatcher, window: window, group: &group, ledger: ledger, runID: runID, logger: logger)
+                    complete = try await read(file, spool: spool, syncer: syncer, router: &router, dispatcher: dispatcher, window: window, group: &group, ledger: ledger, runID: runID, logger: logger)
                 } catch {
                     file.abandon()
                     ledger.error("cannot read \(file.name): \(error); it stays in processing/ for a later run", io: true)
                     logger.error("cannot read a spool file; it stays in processing/", metadata: ["hookspool.file": "\(file.name)", "error": "\(error)"])
                 }
                 if file.readingFinished(complete: complete) {
-                    finish(file, spool: spool, runID: runID, ledger: ledger, logger: logger)
+                    await finish(file, spool: spool, syncer: syncer, runID: runID, ledger: ledger, logger: logger)
                 }
             }
             ledger.readingFinished()
@@ -239,8 +263,14 @@ public struct BatchRun: Sendable {
         }
     }
 
-    /// Claims (or takes up) a file and opens its journal; nil when it is not this run's to work on.
-    private func open(_ item: WorkItem, spool: Spool, runID: String, ledger: Ledger, logger: Logger) -> FileTask? {
+    /// Files claimed together, sharing their folder fsyncs.
+    static let claimBatch = 16
+
+    /// Takes up a file (for `.claim`, with the outcome of its claim) and opens its journal; nil when
+    /// it is not this run's to work on.
+    private func open(
+        _ item: WorkItem, claim: Result<ClaimResult, FileSystemError>?, spool: Spool, runID: String, ledger: Ledger, logger: Logger
+    ) -> FileTask? {
         let claimed: ClaimedFile
         switch item {
         case .dryRun(let entry):
@@ -249,7 +279,8 @@ public struct BatchRun: Sendable {
             claimed = file
         case .claim(let entry):
             do {
-                switch try spool.claim(entry) {
+                guard let claim else { return nil }
+                switch try claim.get() {
                 case .claimed(let file):
                     claimed = file
                 case .alreadyClaimed:
@@ -294,7 +325,7 @@ public struct BatchRun: Sendable {
 
     /// Reads a file and schedules every due delivery; returns whether it read to the end.
     private func read(
-        _ file: FileTask, spool: Spool, router: inout Router, dispatcher: Dispatcher, window: AsyncSemaphore,
+        _ file: FileTask, spool: Spool, syncer: FolderSyncer, router: inout Router, dispatcher: Dispatcher, window: AsyncSemaphore,
         group: inout DiscardingTaskGroup, ledger: Ledger, runID: String, logger: Logger
     ) async throws -> Bool {
         let reader: LineReader
@@ -358,7 +389,7 @@ public struct BatchRun: Sendable {
                             control.requestStop()
                         }
                         if last {
-                            finish(file, spool: spool, runID: runID, ledger: ledger, logger: logger)
+                            await finish(file, spool: spool, syncer: syncer, runID: runID, ledger: ledger, logger: logger)
                         }
                     }
                 }
@@ -368,7 +399,10 @@ public struct BatchRun: Sendable {
     }
 
     /// Moves a file whose every delivery finished (or was left for later), and records its row.
-    private func finish(_ file: FileTask, spool: Spool, runID: String, ledger: Ledger, logger: Logger) {
+    ///
+    /// The blocking part (the journal's last fsync, the moves) runs on a thread-pool thread; the
+    /// folders' fsyncs are shared with the files finishing at the same time.
+    private func finish(_ file: FileTask, spool: Spool, syncer: FolderSyncer, runID: String, ledger: Ledger, logger: Logger) async {
         let outcome = file.outcome
         var movedTo: String?
         if let claimed = file.claimed {
@@ -385,9 +419,15 @@ public struct BatchRun: Sendable {
                         nextAttempt = next
                     }
                 }
-                try file.journal?.close()
-                try file.closeFailures()
-                movedTo = try spool.finish(claimed, outcome: outcome, runID: runID, nextAttempt: nextAttempt)
+                let next = nextAttempt
+                let moved = try await NIOThreadPool.singleton.runIfActive { () throws -> String in
+                    try file.journal?.close()
+                    try file.closeFailures()
+                    return try spool.finish(claimed, outcome: outcome, runID: runID, nextAttempt: next, syncFolders: false)
+                }
+                try await syncer.sync(spool.folder(for: outcome))
+                try await syncer.sync(spool.processing)
+                movedTo = moved
                 claimed.release()
             } catch {
                 ledger.error("cannot move \(file.name) out of processing/: \(error); a later run resumes it", io: true)
