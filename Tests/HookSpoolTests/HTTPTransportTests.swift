@@ -235,8 +235,8 @@ struct HTTPTransportTests {
             let latency = attempt.latency
             #expect(latency >= .milliseconds(500), "\(latency)")
             #expect(latency < .seconds(5), "\(latency)")
-            let requests = server.requests.count
-            #expect(requests == 1)
+            // The request went out (on a loaded machine the server may read it after the client gave up).
+            try await server.waitForRequests(1)
         }
     }
 

@@ -14,7 +14,8 @@ final class Dispatcher: Sendable {
     struct Target: Sendable {
         var endpoint: Endpoint
         var resolution: HostResolver.Resolution
-        var limit: AsyncSemaphore?
+        /// The endpoint's requests in flight: its concurrency, reached by slow start.
+        var window: EndpointWindow
         var retryPolicy: RetryPolicy
         var circuit = CircuitBreaker()
         /// Set when the endpoint is disabled (before or during the run): deliveries are deferred without an attempt.
@@ -81,12 +82,12 @@ final class Dispatcher: Sendable {
                 return deferOrFail(event, index, file, attempts: number, status: nil, error: "circuit_open", excerpt: nil, firstAttempt: started)
             }
             number += 1
-            await target.limit?.acquire()
+            await target.window.acquire()
             await global.acquire()
             if control.isStopping || target.circuit.isOpen || target.disabled.reason != nil {
                 // Woke up to a stop, an open circuit or a disabled endpoint: this attempt never starts.
                 global.release()
-                target.limit?.release()
+                target.window.release(answered: nil)
                 number -= 1
                 continue
             }
@@ -98,7 +99,11 @@ final class Dispatcher: Sendable {
                 endpoint: index
             )
             global.release()
-            target.limit?.release()
+            if case .response = attempt.result {
+                target.window.release(answered: true)
+            } else {
+                target.window.release(answered: false)
+            }
             if Task.isCancelled, attempt.verdict != .delivered {
                 // Cut off by a forced stop: the outcome is unknown, so the delivery stays pending.
                 // (A 2xx that made it back counts: the receiver has it.)

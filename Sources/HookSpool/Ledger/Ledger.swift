@@ -47,6 +47,11 @@ final class Ledger: Sendable {
         }
     }
 
+    /// Counts deliveries of events read earlier (a second pass over a file).
+    func deliveriesRead(_ count: Int) {
+        state.withLock { $0.totals.deliveries += count }
+    }
+
     func invalidLine(_ row: RunReport.FailureRow) {
         state.withLock { state in
             state.totals.invalidLines += 1

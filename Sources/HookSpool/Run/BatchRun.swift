@@ -88,6 +88,14 @@ public struct BatchRun: Sendable {
     /// requests in flight, cost some 10 MiB; 4,096 cost 35 MiB and were no faster.
     var pendingLimit: Int { min(max(config.delivery.concurrency * 16, 1024), 16_384) }
 
+    /// How long the reader waits for an endpoint that holds its whole share to finish one delivery
+    /// before it leaves that endpoint's remaining deliveries in the file to a second pass.
+    static let sharePatience = Duration.seconds(1)
+
+    /// Deliveries one endpoint may hold of the read-ahead window: half of it when there are
+    /// several endpoints, so one that stops answering cannot hold up the others.
+    var endpointShare: Int { config.endpoints.count > 1 ? pendingLimit / 2 : pendingLimit }
+
     /// A file this run will work on.
     private enum WorkItem {
         case resume(ClaimedFile)
@@ -164,7 +172,7 @@ public struct BatchRun: Sendable {
             return Dispatcher.Target(
                 endpoint: endpoint,
                 resolution: resolution,
-                limit: endpoint.concurrency.map { AsyncSemaphore(permits: $0) },
+                window: EndpointWindow(limit: endpoint.concurrency ?? config.delivery.concurrency),
                 retryPolicy: RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff),
                 disabled: DisableSwitch(reason: reason)
             )
@@ -182,6 +190,7 @@ public struct BatchRun: Sendable {
         let syncer = FolderSyncer()
         await withDiscardingTaskGroup { group in
             let window = AsyncSemaphore(permits: pendingLimit)
+            let shares = config.endpoints.map { _ in AsyncSemaphore(permits: endpointShare) }
             var router = Router(endpoints: config.endpoints)
             // Claims made ahead, a batch at a time, for the `.claim` items from `work[claimedUpTo...]` back.
             var claimedAhead = CircularBuffer<Result<ClaimResult, FileSystemError>>()
@@ -213,7 +222,7 @@ public struct BatchRun: Sendable {
                 ledger.fileStarted()
                 var complete = false
                 do {
-                    complete = try await read(file, spool: spool, syncer: syncer, router: &router, dispatcher: dispatcher, window: window, group: &group, ledger: ledger, runID: runID, logger: logger)
+                    complete = try await read(file, spool: spool, syncer: syncer, router: &router, dispatcher: dispatcher, window: window, shares: shares, group: &group, ledger: ledger, runID: runID, logger: logger)
                 } catch {
                     file.abandon()
                     ledger.error("cannot read \(file.name): \(error); it stays in processing/ for a later run", io: true)
@@ -323,17 +332,64 @@ public struct BatchRun: Sendable {
         }
     }
 
+    /// Takes a place in an endpoint's share of the read-ahead window, waiting as long as it takes
+    /// unless the endpoint has stopped finishing deliveries (no place came back for `sharePatience`)
+    /// while one of `others` (the endpoints still read for in this pass) is moving: then false
+    /// leaves this endpoint's remaining deliveries in the file to a later pass.
+    private func takeShare(_ share: AsyncSemaphore, others: [AsyncSemaphore]) async -> Bool {
+        while true {
+            if await share.acquire(within: Self.sharePatience) { return true }
+            if others.contains(where: { $0.isMoving(within: Self.sharePatience) }) { return false }
+        }
+    }
+
+    private func lineReader(for file: FileTask, spool: Spool) throws -> LineReader {
+        if let claimed = file.claimed {
+            return LineReader(descriptor: claimed.descriptor, path: claimed.path, maxLineBytes: config.limits.maxEventBytes)
+        }
+        return try LineReader(path: "\(spool.incoming)/\(file.name)", maxLineBytes: config.limits.maxEventBytes)
+    }
+
+    /// Starts one delivery, once the read-ahead window has room; its task gives back its place in
+    /// the window and in its endpoint's `share`, journals the outcome, and finishes the file after its last delivery.
+    private func schedule(
+        _ event: Event, line number: Int, to index: Int, file: FileTask, share: AsyncSemaphore, window: AsyncSemaphore,
+        group: inout DiscardingTaskGroup, spool: Spool, syncer: FolderSyncer, dispatcher: Dispatcher, ledger: Ledger, runID: String, logger: Logger
+    ) async {
+        let key = DeliveryKey(line: number, endpoint: config.endpoints[index].name)
+        let firstAttempt = file.resume.firstAttempt[key]
+        await window.acquire()
+        file.deliveryScheduled()
+        group.addTask {
+            let result = await dispatcher.deliver(event, to: index, file: file.name, firstAttempt: firstAttempt)
+            window.release()
+            share.release()
+            let last = file.deliveryFinished(key, result)
+            ledger.record(result, endpoint: index)
+            if let error = file.journal?.error, !control.isStopping {
+                // Outcomes can no longer be recorded (a full disk, say): sending more would
+                // only make duplicates for the run that resumes this file. Stop cleanly.
+                ledger.error("cannot write the journal of \(file.name): \(error); stopping, a later run resumes", io: true)
+                logger.error("cannot write a journal; stopping the run", metadata: ["hookspool.file": "\(file.name)", "error": "\(error)"])
+                control.requestStop()
+            }
+            if last {
+                await finish(file, spool: spool, syncer: syncer, runID: runID, ledger: ledger, logger: logger)
+            }
+        }
+    }
+
     /// Reads a file and schedules every due delivery; returns whether it read to the end.
+    ///
+    /// An endpoint may hold at most its share of the read-ahead window (`shares`); when it has held
+    /// all of it for a while, the others go on, and its remaining deliveries are read again in a later pass.
     private func read(
         _ file: FileTask, spool: Spool, syncer: FolderSyncer, router: inout Router, dispatcher: Dispatcher, window: AsyncSemaphore,
-        group: inout DiscardingTaskGroup, ledger: Ledger, runID: String, logger: Logger
+        shares: [AsyncSemaphore], group: inout DiscardingTaskGroup, ledger: Ledger, runID: String, logger: Logger
     ) async throws -> Bool {
-        let reader: LineReader
-        if let claimed = file.claimed {
-            reader = LineReader(descriptor: claimed.descriptor, path: claimed.path, maxLineBytes: config.limits.maxEventBytes)
-        } else {
-            reader = try LineReader(path: "\(spool.incoming)/\(file.name)", maxLineBytes: config.limits.maxEventBytes)
-        }
+        let reader = try lineReader(for: file, spool: spool)
+        // Per endpoint, the line from which its deliveries wait for the second pass.
+        var skippedFrom: [Int: Int] = [:]
         let modified = FileSystem.regularFileInfo(file.claimed?.path ?? "\(spool.incoming)/\(file.name)")?.modified.tv_sec ?? 0
         let decoder = EventDecoder(fileName: file.originalName, defaultTimestamp: RFC3339.format(secondsSince1970: Int(modified)))
         let maxEventBytes = config.limits.maxEventBytes
@@ -359,9 +415,9 @@ public struct BatchRun: Sendable {
             case .event(let event):
                 let routed = router.route(event.type)
                 let receivers = routed.filter { file.isDue(DeliveryKey(line: number, endpoint: config.endpoints[$0].name)) }
-                ledger.eventRead(deliveries: receivers.count, unrouted: routed.isEmpty)
                 file.eventRead()
                 if dryRun {
+                    ledger.eventRead(deliveries: receivers.count, unrouted: routed.isEmpty)
                     for index in receivers {
                         let headers = dispatcher.headers(for: event, endpoint: config.endpoints[index])
                         logger.debug(
@@ -371,29 +427,58 @@ public struct BatchRun: Sendable {
                     }
                     continue
                 }
-                for index in receivers {
-                    let key = DeliveryKey(line: number, endpoint: config.endpoints[index].name)
-                    let firstAttempt = file.resume.firstAttempt[key]
-                    await window.acquire()
-                    file.deliveryScheduled()
-                    group.addTask {
-                        let result = await dispatcher.deliver(event, to: index, file: file.name, firstAttempt: firstAttempt)
-                        window.release()
-                        let last = file.deliveryFinished(key, result)
-                        ledger.record(result, endpoint: index)
-                        if let error = file.journal?.error, !control.isStopping {
-                            // Outcomes can no longer be recorded (a full disk, say): sending more would
-                            // only make duplicates for the run that resumes this file. Stop cleanly.
-                            ledger.error("cannot write the journal of \(file.name): \(error); stopping, a later run resumes", io: true)
-                            logger.error("cannot write a journal; stopping the run", metadata: ["hookspool.file": "\(file.name)", "error": "\(error)"])
-                            control.requestStop()
-                        }
-                        if last {
-                            await finish(file, spool: spool, syncer: syncer, runID: runID, ledger: ledger, logger: logger)
-                        }
+                var now: [Int] = []
+                for index in receivers where skippedFrom[index] == nil {
+                    let others = config.endpoints.indices.filter { $0 != index && skippedFrom[$0] == nil }.map { shares[$0] }
+                    if await takeShare(shares[index], others: others) {
+                        now.append(index)
+                    } else {
+                        skippedFrom[index] = number
                     }
                 }
+                ledger.eventRead(deliveries: now.count, unrouted: routed.isEmpty)
+                for index in now {
+                    await schedule(
+                        event, line: number, to: index, file: file, share: shares[index], window: window, group: &group,
+                        spool: spool, syncer: syncer, dispatcher: dispatcher, ledger: ledger, runID: runID, logger: logger
+                    )
+                }
             }
+        }
+        // Later passes: only the deliveries left to endpoints that fell behind, each from the line
+        // where it did; one that falls behind again while others go on waits for the next pass.
+        var pass = skippedFrom
+        while let first = pass.values.min() {
+            logger.debug("another pass for endpoints that fell behind", metadata: ["hookspool.file": "\(file.name)", "hookspool.line": "\(first)"])
+            var behind: [Int: Int] = [:]
+            let again = try lineReader(for: file, spool: spool)
+            while let (number, decoded) = try again.next({ line -> (Int, EventDecoder.Decoded) in
+                switch line {
+                case .text(let number, let bytes):
+                    return (number, number < first ? .blank : decoder.decode(number: number, bytes: bytes))
+                case .oversized(let number, _):
+                    return (number, .blank)
+                }
+            }) {
+                if control.isStopping { return false }
+                guard case .event(let event) = decoded else { continue }
+                for index in router.route(event.type) {
+                    guard let from = pass[index], number >= from, behind[index] == nil,
+                        file.isDue(DeliveryKey(line: number, endpoint: config.endpoints[index].name))
+                    else { continue }
+                    let others = pass.keys.filter { $0 != index && behind[$0] == nil }.map { shares[$0] }
+                    guard await takeShare(shares[index], others: others) else {
+                        behind[index] = number
+                        continue
+                    }
+                    ledger.deliveriesRead(1)
+                    await schedule(
+                        event, line: number, to: index, file: file, share: shares[index], window: window, group: &group,
+                        spool: spool, syncer: syncer, dispatcher: dispatcher, ledger: ledger, runID: runID, logger: logger
+                    )
+                }
+            }
+            pass = behind
         }
         return true
     }

@@ -1,11 +1,19 @@
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// A counting semaphore for tasks: `acquire()` suspends while all permits are taken; waiters resume in FIFO order.
 final class AsyncSemaphore: Sendable {
+    private struct Waiter {
+        var id: UInt64
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+
     private struct State {
         var available: Int
-        var waiters = CircularBuffer<CheckedContinuation<Void, Never>>()
+        var waiters = CircularBuffer<Waiter>()
+        var nextID: UInt64 = 0
+        var lastRelease = ContinuousClock.now
     }
 
     private let state: Mutex<State>
@@ -17,33 +25,74 @@ final class AsyncSemaphore: Sendable {
 
     /// Takes a permit, waiting for one if none is free.
     func acquire() async {
+        _ = await acquire(within: nil)
+    }
+
+    /// Takes a permit, waiting at most `patience` for one; returns whether it got one.
+    func acquire(within patience: Duration?) async -> Bool {
         // Fast path without allocating a continuation.
         let acquired = state.withLock { state -> Bool in
             guard state.available > 0 else { return false }
             state.available -= 1
             return true
         }
-        if acquired { return }
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state -> Bool in
+        if acquired { return true }
+        return await withCheckedContinuation { continuation in
+            let id = state.withLock { state -> UInt64? in
                 if state.available > 0 {
                     state.available -= 1
-                    return true
+                    return nil
                 }
-                state.waiters.append(continuation)
-                return false
+                state.nextID += 1
+                state.waiters.append(Waiter(id: state.nextID, continuation: continuation))
+                return state.nextID
             }
-            if resumeNow { continuation.resume() }
+            guard let id else {
+                continuation.resume(returning: true)
+                return
+            }
+            if let patience {
+                let delay = TimeAmount.nanoseconds(Int64(patience.components.seconds) * 1_000_000_000 + patience.components.attoseconds / 1_000_000_000)
+                MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) { [self] in
+                    self.giveUp(id)
+                }
+            }
+        }
+    }
+
+    /// A timed waiter's patience ran out: it leaves the queue without a permit (unless it got one meanwhile).
+    private func giveUp(_ id: UInt64) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(returning: false)
+    }
+
+    /// Takes a permit if one is free (and nobody waits for one); never waits.
+    func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.available > 0, state.waiters.isEmpty else { return false }
+            state.available -= 1
+            return true
+        }
+    }
+
+    /// Whether a permit is free now, or one was returned within `interval` (it comes and goes).
+    func isMoving(within interval: Duration) -> Bool {
+        state.withLock { state in
+            state.available > 0 || state.lastRelease.duration(to: .now) < interval
         }
     }
 
     /// Returns a permit, handing it straight to the longest waiter if there is one.
     func release() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLock { state -> Waiter? in
+            state.lastRelease = .now
             if let next = state.waiters.popFirst() { return next }
             state.available += 1
             return nil
         }
-        waiter?.resume()
+        waiter?.continuation.resume(returning: true)
     }
 }

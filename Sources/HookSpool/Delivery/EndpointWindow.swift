@@ -1,0 +1,70 @@
+import NIOCore
+import Synchronization
+
+/// How many requests one endpoint may have in flight: a few at first, one more after each answer,
+/// up to its concurrency, and half as many after each connection failure or timeout (Postfix's
+/// slow start). An endpoint that never answers holds few of the run's slots until its circuit opens.
+final class EndpointWindow: Sendable {
+    /// Requests in flight allowed before the endpoint has answered anything: as many as open the
+    /// circuit (`CircuitBreaker.threshold`), so an endpoint that never answers opens it after one timeout.
+    static let initial = 5
+
+    private struct State {
+        var size: Int
+        var inFlight = 0
+        var waiters = CircularBuffer<CheckedContinuation<Void, Never>>()
+    }
+
+    /// The endpoint's concurrency: the window never grows past it.
+    let limit: Int
+    private let state: Mutex<State>
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+        state = Mutex(State(size: min(max(1, limit), Self.initial)))
+    }
+
+    /// The current window, for tests and logs.
+    var size: Int { state.withLock { $0.size } }
+
+    /// Waits until one more request fits in the window, and takes its place.
+    func acquire() async {
+        let taken = state.withLock { state -> Bool in
+            guard state.inFlight < state.size, state.waiters.isEmpty else { return false }
+            state.inFlight += 1
+            return true
+        }
+        if taken { return }
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.inFlight < state.size && state.waiters.isEmpty {
+                    state.inFlight += 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Gives a place back. `answered`: true when the endpoint answered (any status), false when the
+    /// connection failed or timed out, nil when the attempt never started.
+    func release(answered: Bool?) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.inFlight -= 1
+            switch answered {
+            case true?: state.size = min(limit, state.size + 1)
+            case false?: state.size = max(1, state.size / 2)
+            case nil: break
+            }
+            var woken: [CheckedContinuation<Void, Never>] = []
+            while state.inFlight < state.size, let next = state.waiters.popFirst() {
+                state.inFlight += 1
+                woken.append(next)
+            }
+            return woken
+        }
+        for waiter in woken { waiter.resume() }
+    }
+}

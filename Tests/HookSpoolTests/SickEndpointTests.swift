@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+import HookSpoolReceiver
+import InMemoryLogging
+import Logging
+import Testing
+@testable import HookSpool
+
+/// One endpoint that stops answering must not hold up the others: it gets few request slots until
+/// it answers (slow start), and at most half of the read-ahead window.
+@Suite("Sick endpoint")
+struct SickEndpointTests {
+    @Test("slow start: five in flight at first, one more per answer up to the limit, half as many after a failure")
+    func slowStart() async {
+        let window = EndpointWindow(limit: 8)
+        #expect(window.size == 5)
+        for _ in 0..<5 { await window.acquire() }
+        // A sixth waits until a place is given back.
+        let sixth = Task { await window.acquire() }
+        window.release(answered: true)  // 6 places now: the waiter and one more fit
+        await sixth.value
+        #expect(window.size == 6)
+        await window.acquire()
+        for _ in 0..<7 { window.release(answered: true) }
+        #expect(window.size == 8)
+        await window.acquire()
+        window.release(answered: false)
+        #expect(window.size == 4)
+        let small = EndpointWindow(limit: 2)
+        #expect(small.size == 2)
+    }
+
+    @Test("an endpoint that never answers: the healthy one gets every delivery while the sick one's first requests wait; the sick one gets five")
+    func hangingEndpointDoesNotHoldUpOthers() async throws {
+        let ws = try TestWorkspace()
+        let count = 1_500
+        try ws.drop("a.ndjson", DurabilityTests.events(count, prefix: "h"))
+        try await ScriptedHTTPServer.run({ _ in .silence }) { hanging in
+            try await LoopbackReceiver.run(handler: { _ in .ok }) { healthy in
+                // The hanging endpoint's first requests wait 60 s for their timeout; the healthy
+                // endpoint must get all its deliveries meanwhile. (Before, it stopped at about 500,
+                // the read-ahead window full of deliveries waiting for the hanging one.)
+                let config = try ws.config(
+                    testConfig(
+                        endpoints: [
+                            testEndpoint(name: "healthy", port: healthy.port),
+                            testEndpoint(name: "hanging", port: hanging.port, more: "timeout: 60s"),
+                        ].joined(separator: "\n"),
+                        concurrency: 16,
+                        retryFor: "1h"
+                    )
+                )
+                let monitor = RunMonitor()
+                let batch = BatchRun(config: config, monitor: monitor, logger: .quiet)
+                let run = Task { await batch.run() }
+                let clock = ContinuousClock()
+                let start = clock.now
+                var healthyDone = false
+                // Only the healthy endpoint can deliver anything.
+                while start.duration(to: clock.now) < .seconds(45) {
+                    if (monitor.progress?.delivered ?? 0) >= count {
+                        healthyDone = true
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let received = healthy.requests.count
+                // Stop the run rather than wait out the timeout: the hanging requests are cut off.
+                batch.control.requestStop()
+                run.cancel()
+                let outcome = await run.value
+                #expect(healthyDone, "the healthy endpoint got \(received) of \(count) deliveries while the hanging one's first requests waited")
+                let sent = hanging.requests.count
+                #expect(sent == EndpointWindow.initial)
+                let healthyRow = try #require(outcome.report.endpoints.first { $0.name == "healthy" })
+                #expect(healthyRow.delivered == count)
+                let totals = outcome.report.totals
+                #expect(totals.delivered + totals.deferred + totals.failed == totals.deliveries)
+            }
+        }
+    }
+
+    @Test("an endpoint that stalls for a while, then answers: its later deliveries come in a second pass, each counted and delivered once")
+    func countsAcrossPasses() async throws {
+        let ws = try TestWorkspace()
+        let count = 1_500
+        try ws.drop("a.ndjson", DurabilityTests.events(count, prefix: "f"))
+        let answered = Mutex(0)
+        try await LoopbackReceiver.run(handler: { _ in .ok }) { fast in
+            try await LoopbackReceiver.run(handler: { _ in
+                // The first answer takes longer than the reader's patience: the endpoint falls behind.
+                let first = answered.withLock { count in
+                    count += 1
+                    return count == 1
+                }
+                if first { try? await Task.sleep(for: .milliseconds(2_500)) }
+                return .ok
+            }) { slow in
+                let config = try ws.config(
+                    testConfig(
+                        endpoints: [
+                            testEndpoint(name: "fast", port: fast.port),
+                            testEndpoint(name: "slow", port: slow.port, more: "concurrency: 1"),
+                        ].joined(separator: "\n"),
+                        concurrency: 16
+                    )
+                )
+                let handler = InMemoryLogHandler()
+                var logger = Logger(label: "hookspool.test", factory: { _ in handler })
+                logger.logLevel = .debug
+                let outcome = await BatchRun(config: config, logger: logger).run()
+                let passes = handler.entries.filter { $0.message.description == "another pass for endpoints that fell behind" }
+                #expect(passes.count == 1)
+                let totals = outcome.report.totals
+                #expect(totals.deliveries == 2 * count)
+                #expect(totals.delivered == 2 * count)
+                #expect(fast.requests.count == count)
+                let ids = Set(slow.requests.compactMap { $0.header("webhook-id") })
+                #expect(slow.requests.count == count)
+                #expect(ids.count == count)
+                #expect(outcome.exitStatus == .ok)
+            }
+        }
+    }
+}
