@@ -9,6 +9,8 @@ struct HTTPAnswer: Sendable {
     var excerpt: ByteBuffer?
     /// The body stopped before its end: the deadline passed, the connection closed, or it was too long.
     var cutShort = false
+    /// The connection may carry another request.
+    var reusable = false
 }
 
 /// Why an exchange ended without an answer.
@@ -36,10 +38,10 @@ final class HTTP1Connection: Sendable {
     /// Whether the connection can carry another request.
     var isUsable: Bool { channel.isActive }
 
-    /// Sends one request; the future gives the answer and whether the connection may carry another.
+    /// Sends one request; the future gives the answer, which says whether the connection may carry another.
     /// A failure's body is kept (its start), a success's only when `keepSuccessBody`.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool) -> EventLoopFuture<(HTTPAnswer, reusable: Bool)> {
-        let promise = channel.eventLoop.makePromise(of: (HTTPAnswer, reusable: Bool).self)
+    func send(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool) -> EventLoopFuture<HTTPAnswer> {
+        let promise = channel.eventLoop.makePromise(of: HTTPAnswer.self)
         let handler = handler
         channel.eventLoop.execute {
             handler.value.start(head: head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody, promise: promise)
@@ -64,7 +66,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private struct Exchange {
-        var promise: EventLoopPromise<(HTTPAnswer, reusable: Bool)>
+        var promise: EventLoopPromise<HTTPAnswer>
         var keepSuccessBody: Bool
         var timer: Scheduled<Void>?
         var answer: HTTPAnswer?
@@ -87,7 +89,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func start(
         head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool,
-        promise: EventLoopPromise<(HTTPAnswer, reusable: Bool)>
+        promise: EventLoopPromise<HTTPAnswer>
     ) {
         guard let context, context.channel.isActive, current == nil else {
             promise.fail(HTTPExchangeError.closed(cause: closeCause))
@@ -138,11 +140,12 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
             if exchange.bodyBytes >= HTTPTransport.maxBodyRead {
                 // Enough read; the rest goes with the connection.
                 answer.cutShort = true
-                finish(.success((answer, reusable: false)))
+                finish(.success(answer))
             }
         case .end:
-            guard let answer = exchange.answer else { return }
-            finish(.success((answer, reusable: exchange.keepAlive)))
+            guard var answer = exchange.answer else { return }
+            answer.reusable = exchange.keepAlive
+            finish(.success(answer))
         }
     }
 
@@ -172,19 +175,19 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let exchange = current else { return }
         if var answer = exchange.answer {
             answer.cutShort = true
-            finish(.success((answer, reusable: false)))
+            finish(.success(answer))
         } else {
             finish(.failure(error))
         }
     }
 
     /// Completes the exchange; closes the connection unless it may carry another request.
-    private func finish(_ result: Result<(HTTPAnswer, reusable: Bool), any Error>) {
+    private func finish(_ result: Result<HTTPAnswer, any Error>) {
         guard let exchange = current else { return }
         current = nil
         exchange.timer?.cancel()
         var reusable = false
-        if case .success(let (_, keepAlive)) = result { reusable = keepAlive }
+        if case .success(let answer) = result { reusable = answer.reusable }
         if !reusable { context?.close(promise: nil) }
         exchange.promise.completeWith(result)
     }

@@ -92,12 +92,12 @@ struct HTTPTransport: Sendable {
         keepSuccessBody: Bool
     ) async throws -> HTTPAnswer {
         let sent = connection.send(head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody)
-        let (answer, reusable) = try await withTaskCancellationHandler {
+        let answer = try await withTaskCancellationHandler {
             try await sent.get()
         } onCancel: {
             connection.cancel()
         }
-        if reusable { pool.park(connection) }
+        if answer.reusable { pool.park(connection) }
         return answer
     }
 

@@ -336,10 +336,10 @@ public struct BatchRun: Sendable {
     /// unless the endpoint has stopped finishing deliveries (no place came back for `sharePatience`)
     /// while one of `others` (the endpoints still read for in this pass) is moving: then false
     /// leaves this endpoint's remaining deliveries in the file to a later pass.
-    private func takeShare(_ share: AsyncSemaphore, others: [AsyncSemaphore]) async -> Bool {
+    private func takeShare(_ share: AsyncSemaphore, others: () -> [AsyncSemaphore]) async -> Bool {
         while true {
             if await share.acquire(within: Self.sharePatience) { return true }
-            if others.contains(where: { $0.isMoving(within: Self.sharePatience) }) { return false }
+            if others().contains(where: { $0.isMoving(within: Self.sharePatience) }) { return false }
         }
     }
 
@@ -429,8 +429,8 @@ public struct BatchRun: Sendable {
                 }
                 var now: [Int] = []
                 for index in receivers where skippedFrom[index] == nil {
-                    let others = config.endpoints.indices.filter { $0 != index && skippedFrom[$0] == nil }.map { shares[$0] }
-                    if await takeShare(shares[index], others: others) {
+                    let going = skippedFrom
+                    if await takeShare(shares[index], others: { config.endpoints.indices.filter { $0 != index && going[$0] == nil }.map { shares[$0] } }) {
                         now.append(index)
                     } else {
                         skippedFrom[index] = number
@@ -466,8 +466,8 @@ public struct BatchRun: Sendable {
                     guard let from = pass[index], number >= from, behind[index] == nil,
                         file.isDue(DeliveryKey(line: number, endpoint: config.endpoints[index].name))
                     else { continue }
-                    let others = pass.keys.filter { $0 != index && behind[$0] == nil }.map { shares[$0] }
-                    guard await takeShare(shares[index], others: others) else {
+                    let stillBehind = behind
+                    guard await takeShare(shares[index], others: { pass.keys.filter { $0 != index && stillBehind[$0] == nil }.map { shares[$0] } }) else {
                         behind[index] = number
                         continue
                     }

@@ -1,4 +1,4 @@
 /// The version hookspool reports in `User-Agent` and `--version`.
 public enum HookSpoolVersion {
-    public static let current = "0.3.0"
+    public static let current = "0.4.0"
 }
