@@ -240,6 +240,22 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test("a 101 answer is taken as it is, and its connection is never used again")
+    func switchingProtocols() async throws {
+        try await Self.withServer({ request in
+            request.connection == 1 ? .raw("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", close: false) : .answer(status: 200, body: "ok")
+        }) { server, client in
+            let first = await client.post()
+            let firstStatus = Self.status(first)
+            #expect(firstStatus == 101, "\(first.result)")
+            let second = await client.post(timeout: .seconds(3))
+            let secondStatus = Self.status(second)
+            #expect(secondStatus == 200, "\(second.result)")
+            let connections = server.connections
+            #expect(connections == 2)
+        }
+    }
+
     @Test("a refused connection is a connect error, at once")
     func refused() async throws {
         let refusing = try SilentListener.refusingPort()

@@ -228,6 +228,31 @@ struct SpoolTests {
         #expect(afterLateRecord != nil)
     }
 
+    @Test("the line reader goes back to a position it gave, line numbers included")
+    func lineReaderSeek() throws {
+        let ws = try TestWorkspace()
+        let path = ws.root + "/lines.ndjson"
+        try Data("one\ntwo\n\nfour\nfive".utf8).write(to: URL(fileURLWithPath: path))
+        let reader = try LineReader(path: path, maxLineBytes: 100, chunkSize: 4)
+        func line() throws -> String? {
+            try reader.next { line -> String in
+                switch line {
+                case .text(let number, let bytes): return "\(number):\(String(decoding: bytes, as: UTF8.self))"
+                case .oversized(let number, _): return "\(number):oversized"
+                }
+            }
+        }
+        #expect(try line() == "1:one")
+        let second = reader.position
+        var rest: [String] = []
+        while let next = try line() { rest.append(next) }
+        #expect(rest == ["2:two", "3:", "4:four", "5:five"])
+        reader.seek(to: second)
+        var again: [String] = []
+        while let next = try line() { again.append(next) }
+        #expect(again == rest)
+    }
+
     @Test("the line reader streams: long lines are measured, not kept; CRLF and a missing final newline are fine")
     func lineReader() throws {
         let ws = try TestWorkspace()

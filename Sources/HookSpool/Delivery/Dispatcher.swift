@@ -83,6 +83,13 @@ final class Dispatcher: Sendable {
             }
             number += 1
             await target.window.acquire()
+            if control.isStopping || target.circuit.isOpen || target.disabled.reason != nil {
+                // Checked before taking a global slot too: after a circuit opens, the deliveries
+                // queued for the endpoint leave at once instead of each waiting behind healthy traffic.
+                target.window.release(answered: nil)
+                number -= 1
+                continue
+            }
             await global.acquire()
             if control.isStopping || target.circuit.isOpen || target.disabled.reason != nil {
                 // Woke up to a stop, an open circuit or a disabled endpoint: this attempt never starts.

@@ -144,7 +144,8 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .end:
             guard var answer = exchange.answer else { return }
-            answer.reusable = exchange.keepAlive
+            // After a 101 the decoder stops parsing: that connection never carries another request.
+            answer.reusable = exchange.keepAlive && answer.status >= 200
             finish(.success(answer))
         }
     }

@@ -135,7 +135,7 @@ struct HTTPTransport: Sendable {
             default: return .networkError
             }
         }
-        if error is NIOSSLError || error is BoringSSLError { return .tlsError }
+        if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError { return .tlsError }
         if let error = error as? NIOConnectionError {
             if error.dnsAError != nil || error.dnsAAAAError != nil, error.connectionErrors.isEmpty { return .dnsError }
             return .connectError

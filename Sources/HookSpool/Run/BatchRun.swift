@@ -92,9 +92,9 @@ public struct BatchRun: Sendable {
     /// before it leaves that endpoint's remaining deliveries in the file to a second pass.
     static let sharePatience = Duration.seconds(1)
 
-    /// Deliveries one endpoint may hold of the read-ahead window: half of it when there are
-    /// several endpoints, so one that stops answering cannot hold up the others.
-    var endpointShare: Int { config.endpoints.count > 1 ? pendingLimit / 2 : pendingLimit }
+    /// Deliveries one endpoint may hold of the read-ahead window: an equal part of it (at least 16)
+    /// when there are several endpoints, so endpoints that stop answering cannot hold up the others.
+    var endpointShare: Int { config.endpoints.count > 1 ? max(16, pendingLimit / config.endpoints.count) : pendingLimit }
 
     /// A file this run will work on.
     private enum WorkItem {
@@ -209,8 +209,14 @@ public struct BatchRun: Sendable {
                     if claimedAhead.isEmpty {
                         var entries: [SpoolEntry] = []
                         var next = max(position, claimedUpTo)
-                        while next < work.count, entries.count < Self.claimBatch, case .claim(let entry) = work[next] {
+                        // Small files only share a batch: a large file is claimed alone, so claims
+                        // made ahead never hide much work from runs started meanwhile.
+                        var bytes: Int64 = 0
+                        while next < work.count, entries.count < Self.claimBatch, case .claim(let entry) = work[next],
+                            entries.isEmpty || bytes + entry.size <= Self.claimBatchBytes
+                        {
                             entries.append(entry)
+                            bytes += entry.size
                             next += 1
                         }
                         claimedAhead.append(contentsOf: spool.claim(batch: entries))
@@ -272,8 +278,9 @@ public struct BatchRun: Sendable {
         }
     }
 
-    /// Files claimed together, sharing their folder fsyncs.
+    /// Files claimed together, sharing their folder fsyncs: at most this many, of at most `claimBatchBytes` together.
     static let claimBatch = 16
+    static let claimBatchBytes: Int64 = 1 << 20
 
     /// Takes up a file (for `.claim`, with the outcome of its claim) and opens its journal; nil when
     /// it is not this run's to work on.
@@ -339,8 +346,16 @@ public struct BatchRun: Sendable {
     private func takeShare(_ share: AsyncSemaphore, others: () -> [AsyncSemaphore]) async -> Bool {
         while true {
             if await share.acquire(within: Self.sharePatience) { return true }
+            // Stopping: the reader's next check ends the pass.
+            if control.isStopping || Task.isCancelled { return false }
             if others().contains(where: { $0.isMoving(within: Self.sharePatience) }) { return false }
         }
+    }
+
+    /// Where an endpoint that fell behind takes up its deliveries again.
+    private struct Behind {
+        var line: Int
+        var position: LineReader.Position
     }
 
     private func lineReader(for file: FileTask, spool: Spool) throws -> LineReader {
@@ -388,8 +403,11 @@ public struct BatchRun: Sendable {
         shares: [AsyncSemaphore], group: inout DiscardingTaskGroup, ledger: Ledger, runID: String, logger: Logger
     ) async throws -> Bool {
         let reader = try lineReader(for: file, spool: spool)
-        // Per endpoint, the line from which its deliveries wait for the second pass.
-        var skippedFrom: [Int: Int] = [:]
+        // Per endpoint, where its deliveries wait for a later pass.
+        var skippedFrom: [Int: Behind] = [:]
+        // Endpoints this file has given deliveries to: only their progress tells a stalled endpoint.
+        var served = Set<Int>()
+        var lineStart = reader.position
         let modified = FileSystem.regularFileInfo(file.claimed?.path ?? "\(spool.incoming)/\(file.name)")?.modified.tv_sec ?? 0
         let decoder = EventDecoder(fileName: file.originalName, defaultTimestamp: RFC3339.format(secondsSince1970: Int(modified)))
         let maxEventBytes = config.limits.maxEventBytes
@@ -401,6 +419,8 @@ public struct BatchRun: Sendable {
                 return (number, .invalid(reason: "line is \(length) bytes, more than limits.max_event_bytes (\(maxEventBytes))"))
             }
         }) {
+            let thisLine = lineStart
+            lineStart = reader.position
             if control.isStopping { return false }
             switch decoded {
             case .blank:
@@ -430,14 +450,16 @@ public struct BatchRun: Sendable {
                 var now: [Int] = []
                 for index in receivers where skippedFrom[index] == nil {
                     let going = skippedFrom
-                    if await takeShare(shares[index], others: { config.endpoints.indices.filter { $0 != index && going[$0] == nil }.map { shares[$0] } }) {
+                    let others = { served.filter { $0 != index && going[$0] == nil }.map { shares[$0] } }
+                    if await takeShare(shares[index], others: others) {
                         now.append(index)
                     } else {
-                        skippedFrom[index] = number
+                        skippedFrom[index] = Behind(line: number, position: thisLine)
                     }
                 }
                 ledger.eventRead(deliveries: now.count, unrouted: routed.isEmpty)
                 for index in now {
+                    served.insert(index)
                     await schedule(
                         event, line: number, to: index, file: file, share: shares[index], window: window, group: &group,
                         spool: spool, syncer: syncer, dispatcher: dispatcher, ledger: ledger, runID: runID, logger: logger
@@ -448,29 +470,33 @@ public struct BatchRun: Sendable {
         // Later passes: only the deliveries left to endpoints that fell behind, each from the line
         // where it did; one that falls behind again while others go on waits for the next pass.
         var pass = skippedFrom
-        while let first = pass.values.min() {
-            logger.debug("another pass for endpoints that fell behind", metadata: ["hookspool.file": "\(file.name)", "hookspool.line": "\(first)"])
-            var behind: [Int: Int] = [:]
-            let again = try lineReader(for: file, spool: spool)
-            while let (number, decoded) = try again.next({ line -> (Int, EventDecoder.Decoded) in
+        while let first = pass.values.min(by: { $0.line < $1.line }) {
+            logger.debug("another pass for endpoints that fell behind", metadata: ["hookspool.file": "\(file.name)", "hookspool.line": "\(first.line)"])
+            var behind: [Int: Behind] = [:]
+            served = []
+            reader.seek(to: first.position)
+            lineStart = first.position
+            while let (number, decoded) = try reader.next({ line -> (Int, EventDecoder.Decoded) in
                 switch line {
-                case .text(let number, let bytes):
-                    return (number, number < first ? .blank : decoder.decode(number: number, bytes: bytes))
-                case .oversized(let number, _):
-                    return (number, .blank)
+                case .text(let number, let bytes): return (number, decoder.decode(number: number, bytes: bytes))
+                case .oversized(let number, _): return (number, .blank)
                 }
             }) {
+                let thisLine = lineStart
+                lineStart = reader.position
                 if control.isStopping { return false }
                 guard case .event(let event) = decoded else { continue }
                 for index in router.route(event.type) {
-                    guard let from = pass[index], number >= from, behind[index] == nil,
+                    guard let from = pass[index], number >= from.line, behind[index] == nil,
                         file.isDue(DeliveryKey(line: number, endpoint: config.endpoints[index].name))
                     else { continue }
                     let stillBehind = behind
-                    guard await takeShare(shares[index], others: { pass.keys.filter { $0 != index && stillBehind[$0] == nil }.map { shares[$0] } }) else {
-                        behind[index] = number
+                    let others = { served.filter { $0 != index && stillBehind[$0] == nil }.map { shares[$0] } }
+                    guard await takeShare(shares[index], others: others) else {
+                        behind[index] = Behind(line: number, position: thisLine)
                         continue
                     }
+                    served.insert(index)
                     ledger.deliveriesRead(1)
                     await schedule(
                         event, line: number, to: index, file: file, share: shares[index], window: window, group: &group,
@@ -510,9 +536,14 @@ public struct BatchRun: Sendable {
                     try file.closeFailures()
                     return try spool.finish(claimed, outcome: outcome, runID: runID, nextAttempt: next, syncFolders: false)
                 }
-                try await syncer.sync(spool.folder(for: outcome))
-                try await syncer.sync(spool.processing)
                 movedTo = moved
+                do {
+                    try await syncer.sync(spool.folder(for: outcome))
+                    try await syncer.sync(spool.processing)
+                } catch {
+                    ledger.error("moved \(file.name) to \(moved) but could not make the move durable: \(error)", io: true)
+                    logger.error("cannot make a finished file's move durable", metadata: ["hookspool.file": "\(file.name)", "moved_to": "\(moved)", "error": "\(error)"])
+                }
                 claimed.release()
             } catch {
                 ledger.error("cannot move \(file.name) out of processing/: \(error); a later run resumes it", io: true)

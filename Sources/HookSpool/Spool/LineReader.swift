@@ -52,6 +52,26 @@ final class LineReader {
         buffer.deallocate()
     }
 
+    /// Where a line starts: its byte offset, and how many lines come before it.
+    struct Position: Sendable, Equatable {
+        var offset: off_t
+        var linesBefore: Int
+    }
+
+    /// Where the next line starts.
+    var position: Position {
+        Position(offset: fileOffset - off_t(end - start), linesBefore: lineNumber)
+    }
+
+    /// Goes back (or ahead) to a line start that `position` gave.
+    func seek(to position: Position) {
+        fileOffset = position.offset
+        lineNumber = position.linesBefore
+        start = 0
+        end = 0
+        atEOF = false
+    }
+
     /// Calls `body` with the next line; returns nil at the end of the file.
     func next<Result>(_ body: (Line) throws -> Result) throws -> Result? {
         while true {
