@@ -89,7 +89,7 @@ public struct BatchRun: Sendable {
     var pendingLimit: Int { min(max(config.delivery.concurrency * 16, 1024), 16_384) }
 
     /// How long the reader waits for an endpoint that holds its whole share to finish one delivery
-    /// before it leaves that endpoint's remaining deliveries in the file to a second pass.
+    /// before it leaves that endpoint's remaining deliveries in the file to a later pass.
     static let sharePatience = Duration.seconds(1)
 
     /// Deliveries one endpoint may hold of the read-ahead window: an equal part of it (at least 16)
@@ -192,7 +192,7 @@ public struct BatchRun: Sendable {
             let window = AsyncSemaphore(permits: pendingLimit)
             let shares = config.endpoints.map { _ in AsyncSemaphore(permits: endpointShare) }
             var router = Router(endpoints: config.endpoints)
-            // Claims made ahead, a batch at a time, for the `.claim` items from `work[claimedUpTo...]` back.
+            // Claims made ahead, a batch at a time: the outcomes for the next `.claim` items, in order.
             var claimedAhead = CircularBuffer<Result<ClaimResult, FileSystemError>>()
             var claimedUpTo = 0
             for (position, item) in work.enumerated() {
