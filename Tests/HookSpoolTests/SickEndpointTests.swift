@@ -81,6 +81,54 @@ struct SickEndpointTests {
         }
     }
 
+    @Test("an endpoint too slow to keep up does not hold back later files: the healthy one gets them all; the slow one's rest waits for the next run")
+    func slowEndpointDoesNotHoldUpLaterFiles() async throws {
+        let ws = try TestWorkspace()
+        let files = 4
+        let perFile = 300
+        for number in 1...files {
+            try ws.drop("f\(number).ndjson", DurabilityTests.events(perFile, prefix: "s\(number)"))
+        }
+        try await LoopbackReceiver.run(handler: { _ in
+            try? await Task.sleep(for: .seconds(5))
+            return .ok
+        }) { slow in
+            try await LoopbackReceiver.run(handler: { _ in .ok }) { healthy in
+                let config = try ws.config(
+                    testConfig(
+                        endpoints: [
+                            testEndpoint(name: "healthy", port: healthy.port),
+                            testEndpoint(name: "slow", port: slow.port, more: "concurrency: 2"),
+                        ].joined(separator: "\n"),
+                        concurrency: 16
+                    )
+                )
+                let batch = BatchRun(config: config, logger: .quiet)
+                let run = Task { await batch.run() }
+                let clock = ContinuousClock()
+                let start = clock.now
+                var healthyDone = false
+                // The slow endpoint takes 5 s per request, 2 at a time: its share of the window
+                // fills during the second file. Before, the reader then waited for it, file after file.
+                while start.duration(to: clock.now) < .seconds(30) {
+                    if healthy.requests.count >= files * perFile {
+                        healthyDone = true
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let received = healthy.requests.count
+                batch.control.requestStop()
+                run.cancel()
+                let outcome = await run.value
+                #expect(healthyDone, "the healthy endpoint got \(received) of \(files * perFile) deliveries")
+                let ids = Set(healthy.requests.compactMap { $0.header("webhook-id") })
+                #expect(ids.count == files * perFile)
+                #expect(outcome.exitStatus == .tempFail)
+            }
+        }
+    }
+
     @Test("an endpoint that stalls for a while, then answers: its later deliveries come in a second pass, each counted and delivered once")
     func countsAcrossPasses() async throws {
         let ws = try TestWorkspace()

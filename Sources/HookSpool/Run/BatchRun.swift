@@ -195,6 +195,8 @@ public struct BatchRun: Sendable {
             // Claims made ahead, a batch at a time: the outcomes for the next `.claim` items, in order.
             var claimedAhead = CircularBuffer<Result<ClaimResult, FileSystemError>>()
             var claimedUpTo = 0
+            // Endpoints whose deliveries were left for the next run because they did not keep up.
+            var lagging = Set<Int>()
             for (position, item) in work.enumerated() {
                 if control.isStopping {
                     if case .resume(let claimed) = item { claimed.release() }
@@ -228,7 +230,9 @@ public struct BatchRun: Sendable {
                 ledger.fileStarted()
                 var complete = false
                 do {
-                    complete = try await read(file, spool: spool, syncer: syncer, router: &router, dispatcher: dispatcher, window: window, shares: shares, group: &group, ledger: ledger, runID: runID, logger: logger)
+                    complete = try await read(file, spool: spool, syncer: syncer, router: &router, dispatcher: dispatcher, window: window, shares: shares,
+                        moreFiles: position + 1 < work.count, lagging: &lagging, group: &group, ledger: ledger, runID: runID, logger: logger
+                    )
                 } catch {
                     file.abandon()
                     ledger.error("cannot read \(file.name): \(error); it stays in processing/ for a later run", io: true)
@@ -339,16 +343,32 @@ public struct BatchRun: Sendable {
         }
     }
 
+    /// What the reader does about one delivery whose endpoint's share of the read-ahead window is full.
+    private enum ShareOutcome {
+        /// A place was free, or came free: schedule it.
+        case taken
+        /// Leave this endpoint's deliveries from here to a later pass over the file.
+        case behind
+        /// Leave the rest of the file to the next run: this endpoint is not keeping up, and other files wait.
+        case leave
+    }
+
     /// Takes a place in an endpoint's share of the read-ahead window, waiting as long as it takes
-    /// unless the endpoint has stopped finishing deliveries (no place came back for `sharePatience`)
-    /// while one of `others` (the endpoints still read for in this pass) is moving: then false
-    /// leaves this endpoint's remaining deliveries in the file to a later pass.
-    private func takeShare(_ share: AsyncSemaphore, others: () -> [AsyncSemaphore]) async -> Bool {
+    /// unless the endpoint has stopped finishing deliveries (no place came back for `sharePatience`):
+    /// then `.behind` while one of `others` (the endpoints still read for in this pass) is moving,
+    /// or `.leave` when `mayLeave` (a later pass, with more files after this one). An endpoint that
+    /// is `lagging` (left behind before, and its share still full) gets no patience.
+    private func takeShare(_ share: AsyncSemaphore, lagging: Bool, mayLeave: Bool, others: () -> [AsyncSemaphore]) async -> ShareOutcome {
+        if lagging {
+            if share.tryAcquire() { return .taken }
+            return mayLeave ? .leave : .behind
+        }
         while true {
-            if await share.acquire(within: Self.sharePatience) { return true }
+            if await share.acquire(within: Self.sharePatience) { return .taken }
             // Stopping: the reader's next check ends the pass.
-            if control.isStopping || Task.isCancelled { return false }
-            if others().contains(where: { $0.isMoving(within: Self.sharePatience) }) { return false }
+            if control.isStopping || Task.isCancelled { return .behind }
+            if others().contains(where: { $0.isMoving(within: Self.sharePatience) }) { return .behind }
+            if mayLeave { return .leave }
         }
     }
 
@@ -400,7 +420,8 @@ public struct BatchRun: Sendable {
     /// all of it for a while, the others go on, and its remaining deliveries are read again in a later pass.
     private func read(
         _ file: FileTask, spool: Spool, syncer: FolderSyncer, router: inout Router, dispatcher: Dispatcher, window: AsyncSemaphore,
-        shares: [AsyncSemaphore], group: inout DiscardingTaskGroup, ledger: Ledger, runID: String, logger: Logger
+        shares: [AsyncSemaphore], moreFiles: Bool, lagging: inout Set<Int>, group: inout DiscardingTaskGroup, ledger: Ledger,
+        runID: String, logger: Logger
     ) async throws -> Bool {
         let reader = try lineReader(for: file, spool: spool)
         // Per endpoint, where its deliveries wait for a later pass.
@@ -451,9 +472,11 @@ public struct BatchRun: Sendable {
                 for index in receivers where skippedFrom[index] == nil {
                     let going = skippedFrom
                     let others = { served.filter { $0 != index && going[$0] == nil }.map { shares[$0] } }
-                    if await takeShare(shares[index], others: others) {
+                    switch await takeShare(shares[index], lagging: lagging.contains(index), mayLeave: false, others: others) {
+                    case .taken:
+                        lagging.remove(index)
                         now.append(index)
-                    } else {
+                    case .behind, .leave:
                         skippedFrom[index] = Behind(line: number, position: thisLine)
                     }
                 }
@@ -492,9 +515,21 @@ public struct BatchRun: Sendable {
                     else { continue }
                     let stillBehind = behind
                     let others = { served.filter { $0 != index && stillBehind[$0] == nil }.map { shares[$0] } }
-                    guard await takeShare(shares[index], others: others) else {
+                    switch await takeShare(shares[index], lagging: lagging.contains(index), mayLeave: moreFiles, others: others) {
+                    case .taken:
+                        lagging.remove(index)
+                    case .behind:
                         behind[index] = Behind(line: number, position: thisLine)
                         continue
+                    case .leave:
+                        // Other files wait behind this one: the rest of it goes to the next run,
+                        // which sends only what the journal does not record.
+                        lagging.insert(index)
+                        logger.warning(
+                            "endpoint is not keeping up; the rest of this file is left for the next run",
+                            metadata: ["hookspool.file": "\(file.name)", "hookspool.endpoint": "\(config.endpoints[index].name)", "hookspool.line": "\(number)"]
+                        )
+                        return false
                     }
                     served.insert(index)
                     ledger.deliveriesRead(1)
@@ -531,11 +566,13 @@ public struct BatchRun: Sendable {
                     }
                 }
                 let next = nextAttempt
-                let moved = try await NIOThreadPool.singleton.runIfActive { () throws -> String in
+                // Through a future, not the async `runIfActive`, which skips the work when the task
+                // is cancelled (a forced stop): a file whose deliveries all ended is always moved.
+                let moved = try await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) { () throws -> String in
                     try file.journal?.close()
                     try file.closeFailures()
                     return try spool.finish(claimed, outcome: outcome, runID: runID, nextAttempt: next, syncFolders: false)
-                }
+                }.get()
                 movedTo = moved
                 do {
                     try await syncer.sync(spool.folder(for: outcome))
