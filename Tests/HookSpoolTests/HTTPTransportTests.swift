@@ -50,6 +50,43 @@ struct HTTPTransportTests {
         }
     }
 
+    /// Posts twice, one after the other: each answer's status (nil for a failure), and the results for messages.
+    static func postTwice(_ client: Client) async -> (statuses: [Int?], results: [Attempt.Result]) {
+        let first = await client.post()
+        let second = await client.post()
+        return ([status(first), status(second)], [first.result, second.result])
+    }
+
+    /// `count` posts, one after the other, with attempt numbers from 1: each answered 200, its number kept.
+    static func expectPostsAnswered200(_ client: Client, count: Int) async {
+        for number in 1...count {
+            let attempt = await client.post(attempt: number)
+            let answered = status(attempt)
+            #expect(answered == 200, "\(attempt.result)")
+            #expect(attempt.number == number)
+        }
+    }
+
+    /// A post that gets no whole answer in time: a timeout, ending at its deadline (not much later).
+    static func expectTimeout(_ client: Client, after timeout: Duration) async {
+        let attempt = await client.post(timeout: timeout)
+        let ended = failure(attempt)
+        #expect(ended == .timeout, "\(attempt.result)")
+        let latency = attempt.latency
+        #expect(latency >= timeout, "\(latency)")
+        #expect(latency < .seconds(5), "\(latency)")
+    }
+
+    /// Two posts, both answered 200, each the first request on a connection of its own.
+    static func expectTwoPostsOnTwoConnections(_ server: ScriptedHTTPServer, _ client: Client) async {
+        let (statuses, results) = await postTwice(client)
+        #expect(statuses == [200, 200], "\(results)")
+        let connections = server.connections
+        #expect(connections == 2)
+        let indices = server.requests.map(\.index)
+        #expect(indices == [0, 0])
+    }
+
     static func status(_ attempt: Attempt) -> Int? {
         if case .response(let status) = attempt.result { return status }
         return nil
@@ -63,12 +100,7 @@ struct HTTPTransportTests {
     @Test("sequential posts to a keep-alive endpoint share one connection")
     func keepAlive() async throws {
         try await Self.withServer({ _ in .answer(status: 200, reason: "OK", body: "ok") }) { server, client in
-            for number in 1...3 {
-                let attempt = await client.post(attempt: number)
-                let status = Self.status(attempt)
-                #expect(status == 200, "\(attempt.result)")
-                #expect(attempt.number == number)
-            }
+            await Self.expectPostsAnswered200(client, count: 3)
             let connections = server.connections
             #expect(connections == 1)
             let requests = server.requests
@@ -86,16 +118,7 @@ struct HTTPTransportTests {
         var action = ScriptedHTTPServer.Action.answer(status: 200, reason: "OK", body: "ok", connectionClose: true)
         action.close = serverCloses
         try await Self.withServer({ [action] _ in action }) { server, client in
-            let first = await client.post()
-            let second = await client.post()
-            let firstStatus = Self.status(first)
-            let secondStatus = Self.status(second)
-            #expect(firstStatus == 200, "\(first.result)")
-            #expect(secondStatus == 200, "\(second.result)")
-            let connections = server.connections
-            #expect(connections == 2)
-            let indices = server.requests.map(\.index)
-            #expect(indices == [0, 0])
+            await Self.expectTwoPostsOnTwoConnections(server, client)
         }
     }
 
@@ -106,16 +129,7 @@ struct HTTPTransportTests {
         var action = ScriptedHTTPServer.Action.answer(status: 200, reason: "OK", body: "ok")
         action.bytes.writeString(extra)
         try await Self.withServer({ [action] _ in action }) { server, client in
-            let first = await client.post()
-            let second = await client.post()
-            let firstStatus = Self.status(first)
-            let secondStatus = Self.status(second)
-            #expect(firstStatus == 200, "\(first.result)")
-            #expect(secondStatus == 200, "\(second.result)")
-            let connections = server.connections
-            #expect(connections == 2)
-            let indices = server.requests.map(\.index)
-            #expect(indices == [0, 0])
+            await Self.expectTwoPostsOnTwoConnections(server, client)
         }
     }
 
@@ -125,12 +139,8 @@ struct HTTPTransportTests {
         var answer = ScriptedHTTPServer.Action.answer(status: 201, reason: "Created", body: "made").bytes
         action.bytes.writeBuffer(&answer)
         try await Self.withServer({ [action] _ in action }) { server, client in
-            let first = await client.post()
-            let second = await client.post()
-            let firstStatus = Self.status(first)
-            let secondStatus = Self.status(second)
-            #expect(firstStatus == 201, "\(first.result)")
-            #expect(secondStatus == 201, "\(second.result)")
+            let (statuses, results) = await Self.postTwice(client)
+            #expect(statuses == [201, 201], "\(results)")
             let connections = server.connections
             #expect(connections == 1)
         }
@@ -143,12 +153,7 @@ struct HTTPTransportTests {
             request.index == 0 ? .answer(status: 200, reason: "OK", body: "ok") : .closeWithoutAnswer
         }
         try await Self.withServer(script) { server, client in
-            for number in 1...3 {
-                let attempt = await client.post(attempt: number)
-                let status = Self.status(attempt)
-                #expect(status == 200, "\(attempt.result)")
-                #expect(attempt.number == number)
-            }
+            await Self.expectPostsAnswered200(client, count: 3)
             // Post 1 opens connection 1; posts 2 and 3 each find theirs closed and open one more.
             let connections = server.connections
             #expect(connections == 3)
@@ -182,10 +187,9 @@ struct HTTPTransportTests {
         let expected = String(buffer: body.getSlice(at: 0, length: HTTPTransport.maxExcerpt) ?? ByteBuffer())
         let action = ScriptedHTTPServer.Action.chunked(status: 500, reason: "Internal Server Error", body: body)
         try await Self.withServer({ _ in action }) { _, client in
-            let clock = ContinuousClock()
-            let start = clock.now
             let attempt = await client.post(timeout: .seconds(20))
-            let waited = start.duration(to: clock.now)
+            // From the start of the request to its answer, or its failure.
+            let waited = attempt.latency
             let status = Self.status(attempt)
             #expect(status == 500, "\(attempt.result)")
             let excerpt = attempt.responseExcerpt ?? ""
@@ -202,10 +206,9 @@ struct HTTPTransportTests {
         let head = ScriptedHTTPServer.Action.head(status: status, headers: [("Content-Length", "100")])
         let action = ScriptedHTTPServer.Action.raw(head + "0123456789", close: true)
         try await Self.withServer({ _ in action }) { _, client in
-            let clock = ContinuousClock()
-            let start = clock.now
             let attempt = await client.post(timeout: .seconds(20))
-            let waited = start.duration(to: clock.now)
+            // From the start of the request to its answer, or its failure.
+            let waited = attempt.latency
             let got = Self.status(attempt)
             #expect(got == status, "\(attempt.result)")
             #expect(waited < .seconds(5), "\(waited)")
@@ -217,24 +220,14 @@ struct HTTPTransportTests {
         let head = ScriptedHTTPServer.Action.head(status: 503, headers: [("Content-Length", "100")])
         let action = ScriptedHTTPServer.Action.raw(head + "0123456789", close: false)
         try await Self.withServer({ _ in action }) { _, client in
-            let attempt = await client.post(timeout: .seconds(1))
-            let failure = Self.failure(attempt)
-            #expect(failure == .timeout, "\(attempt.result)")
-            let latency = attempt.latency
-            #expect(latency >= .seconds(1), "\(latency)")
-            #expect(latency < .seconds(5), "\(latency)")
+            await Self.expectTimeout(client, after: .seconds(1))
         }
     }
 
     @Test("no answer within the timeout is a timeout")
     func noAnswer() async throws {
         try await Self.withServer({ _ in .silence }) { server, client in
-            let attempt = await client.post(timeout: .milliseconds(500))
-            let failure = Self.failure(attempt)
-            #expect(failure == .timeout, "\(attempt.result)")
-            let latency = attempt.latency
-            #expect(latency >= .milliseconds(500), "\(latency)")
-            #expect(latency < .seconds(5), "\(latency)")
+            await Self.expectTimeout(client, after: .milliseconds(500))
             // The request went out (on a loaded machine the server may read it after the client gave up).
             try await server.waitForRequests(1)
         }

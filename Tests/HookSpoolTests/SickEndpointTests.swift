@@ -10,6 +10,32 @@ import Testing
 /// it answers (slow start), and at most half of the read-ahead window.
 @Suite("Sick endpoint")
 struct SickEndpointTests {
+    /// A config with these endpoint blocks and 16 requests in flight.
+    static func config(_ ws: borrowing TestWorkspace, retryFor: String = "0s", _ endpoints: String...) throws -> Config {
+        try ws.config(testConfig(endpoints: endpoints.joined(separator: "\n"), concurrency: 16, retryFor: retryFor))
+    }
+
+    /// Runs `batch` until `done()` holds or `limit` passes, then stops it, cutting off the requests
+    /// in flight: whether `done()` held, and the run's outcome.
+    static func run(
+        _ batch: BatchRun, within limit: Duration, until done: @escaping @Sendable () -> Bool
+    ) async throws -> (met: Bool, outcome: BatchRun.Outcome) {
+        let run = Task { await batch.run() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var met = false
+        while start.duration(to: clock.now) < limit {
+            if done() {
+                met = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        batch.control.requestStop()
+        run.cancel()
+        return (met, await run.value)
+    }
+
     @Test("slow start: five in flight at first, one more per answer up to the limit, half as many after a failure")
     func slowStart() async {
         let window = EndpointWindow(limit: 8)
@@ -40,36 +66,18 @@ struct SickEndpointTests {
                 // The hanging endpoints' first requests wait 60 s for their timeout; the healthy
                 // endpoint must get all its deliveries meanwhile. (Before, it stopped at about 500,
                 // the read-ahead window full of deliveries waiting for the hanging ones.)
-                let config = try ws.config(
-                    testConfig(
-                        endpoints: [
-                            testEndpoint(name: "hanging", port: hanging.port, path: "/a", more: "timeout: 60s"),
-                            testEndpoint(name: "healthy", port: healthy.port),
-                            testEndpoint(name: "hanging-too", port: hanging.port, path: "/b", more: "timeout: 60s"),
-                        ].joined(separator: "\n"),
-                        concurrency: 16,
-                        retryFor: "1h"
-                    )
+                let config = try Self.config(
+                    ws, retryFor: "1h",
+                    testEndpoint(name: "hanging", port: hanging.port, path: "/a", more: "timeout: 60s"),
+                    testEndpoint(name: "healthy", port: healthy.port),
+                    testEndpoint(name: "hanging-too", port: hanging.port, path: "/b", more: "timeout: 60s")
                 )
                 let monitor = RunMonitor()
                 let batch = BatchRun(config: config, monitor: monitor, logger: .quiet)
-                let run = Task { await batch.run() }
-                let clock = ContinuousClock()
-                let start = clock.now
-                var healthyDone = false
-                // Only the healthy endpoint can deliver anything.
-                while start.duration(to: clock.now) < .seconds(45) {
-                    if (monitor.progress?.delivered ?? 0) >= count {
-                        healthyDone = true
-                        break
-                    }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                // Only the healthy endpoint can deliver anything. The run is stopped rather than
+                // left to wait out the timeout: the hanging requests are cut off.
+                let (healthyDone, outcome) = try await Self.run(batch, within: .seconds(45)) { (monitor.progress?.delivered ?? 0) >= count }
                 let received = healthy.requests.count
-                // Stop the run rather than wait out the timeout: the hanging requests are cut off.
-                batch.control.requestStop()
-                run.cancel()
-                let outcome = await run.value
                 #expect(healthyDone, "the healthy endpoint got \(received) of \(count) deliveries while the hanging one's first requests waited")
                 let sent = hanging.requests.count
                 #expect(sent == 2 * EndpointWindow.initial)
@@ -94,33 +102,14 @@ struct SickEndpointTests {
             return .ok
         }) { slow in
             try await LoopbackReceiver.run(handler: { _ in .ok }) { healthy in
-                let config = try ws.config(
-                    testConfig(
-                        endpoints: [
-                            testEndpoint(name: "healthy", port: healthy.port),
-                            testEndpoint(name: "slow", port: slow.port, more: "concurrency: 2"),
-                        ].joined(separator: "\n"),
-                        concurrency: 16
-                    )
+                let config = try Self.config(
+                    ws, testEndpoint(name: "healthy", port: healthy.port), testEndpoint(name: "slow", port: slow.port, more: "concurrency: 2")
                 )
                 let batch = BatchRun(config: config, logger: .quiet)
-                let run = Task { await batch.run() }
-                let clock = ContinuousClock()
-                let start = clock.now
-                var healthyDone = false
                 // The slow endpoint takes 5 s per request, 2 at a time: its share of the window
                 // fills during the second file. Before, the reader then waited for it, file after file.
-                while start.duration(to: clock.now) < .seconds(30) {
-                    if healthy.requests.count >= files * perFile {
-                        healthyDone = true
-                        break
-                    }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                let (healthyDone, outcome) = try await Self.run(batch, within: .seconds(30)) { healthy.requests.count >= files * perFile }
                 let received = healthy.requests.count
-                batch.control.requestStop()
-                run.cancel()
-                let outcome = await run.value
                 #expect(healthyDone, "the healthy endpoint got \(received) of \(files * perFile) deliveries")
                 let ids = Set(healthy.requests.compactMap { $0.header("webhook-id") })
                 #expect(ids.count == files * perFile)
@@ -145,14 +134,8 @@ struct SickEndpointTests {
                 if first { try? await Task.sleep(for: .milliseconds(2_500)) }
                 return .ok
             }) { slow in
-                let config = try ws.config(
-                    testConfig(
-                        endpoints: [
-                            testEndpoint(name: "fast", port: fast.port),
-                            testEndpoint(name: "slow", port: slow.port, more: "concurrency: 1"),
-                        ].joined(separator: "\n"),
-                        concurrency: 16
-                    )
+                let config = try Self.config(
+                    ws, testEndpoint(name: "fast", port: fast.port), testEndpoint(name: "slow", port: slow.port, more: "concurrency: 1")
                 )
                 let handler = InMemoryLogHandler()
                 var logger = Logger(label: "hookspool.test", factory: { _ in handler })

@@ -15,7 +15,7 @@ import Synchronization
 ///     request.index == 0 ? .answer(status: 200, body: "ok") : .closeWithoutAnswer
 /// }
 /// ```
-final class ScriptedHTTPServer: Sendable {
+final class ScriptedHTTPServer: StoppableServer {
     /// One request as the script sees it.
     struct Request: Sendable {
         /// 1-based number of the connection it came on, in the order the server accepted them.
@@ -135,15 +135,7 @@ final class ScriptedHTTPServer: Sendable {
 
     /// Runs `body` with a started server and stops it afterwards.
     static func run<T>(_ script: @escaping @Sendable (Request) -> Action, _ body: (ScriptedHTTPServer) async throws -> T) async throws -> T {
-        let server = try await start(script)
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await start(script).serving(body)
     }
 
     private final class State: Sendable {

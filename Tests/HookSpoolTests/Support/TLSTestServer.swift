@@ -7,7 +7,7 @@ import Synchronization
 /// An HTTPS server on 127.0.0.1 (the `TLSFixtures` server certificate) that answers every POST
 /// with 200 and records its path; with `requireClientCertificate` it accepts only clients that
 /// present a certificate signed by the fixtures' CA (mutual TLS).
-final class TLSTestServer: Sendable {
+final class TLSTestServer: StoppableServer {
     let port: Int
     private let channel: any Channel
     private let recorder: Recorder
@@ -52,15 +52,7 @@ final class TLSTestServer: Sendable {
 
     /// Runs `body` with a started server and stops it afterwards.
     static func run<T>(requireClientCertificate: Bool, _ body: (TLSTestServer) async throws -> T) async throws -> T {
-        let server = try await start(requireClientCertificate: requireClientCertificate)
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await start(requireClientCertificate: requireClientCertificate).serving(body)
     }
 
     private final class Recorder: Sendable {
