@@ -221,7 +221,9 @@ final class ConnectionPool: Sendable {
         let serverName = serverName
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(max(deadline - .now(), .milliseconds(1)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is an IPPROTO_TCP option: as a SOL_SOCKET option the same number is SO_DEBUG,
+            // which only a process with CAP_NET_ADMIN may set (every connect failed as the service's user).
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
