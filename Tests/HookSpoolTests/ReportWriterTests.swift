@@ -85,6 +85,52 @@ struct ReportWriterTests {
         #expect(try Self.index(ws).runs.map(\.runID) == ["20261129T050000Z-0000", "20261129T050000Z-ffff"])
     }
 
+    /// A run that did something (so the idle rule leaves it alone), started at `startedAt`.
+    static func busyRun(_ runID: String, startedAt: String) -> RunReport {
+        var report = HTMLReportTests.report(runID: runID)
+        report.startedAt = startedAt
+        report.totals.files = 1
+        return report
+    }
+
+    @Test("start times compare as times: a started_at without milliseconds is not newer than one with them")
+    func sameSecondStartTimesAsTimes() throws {
+        let ws = try TestWorkspace()
+        let writer = ReportWriter(directory: ws.reports)
+        // The suffixes sort opposite to the start times; as text, "…:00Z" would sort after "…:00.250Z".
+        _ = try writer.write(Self.busyRun("20261129T050000Z-ffff", startedAt: "2026-11-29T05:00:00Z"))
+        _ = try writer.write(Self.busyRun("20261129T050000Z-0000", startedAt: "2026-11-29T05:00:00.250Z"))
+        let newestFirst = ["20261129T050000Z-0000", "20261129T050000Z-ffff"]
+        #expect(try Self.index(ws).runs.map(\.runID) == newestFirst)
+        let html = try ws.read("reports/index.html")
+        let positions = newestFirst.compactMap { html.range(of: #"<a href="run-\#($0).html">"#)?.lowerBound }
+        #expect(positions.count == 2 && positions == positions.sorted())
+    }
+
+    @Test("report.keep deletes the runs that started first, not those whose ids sort first")
+    func keepPrunesByStartTime() throws {
+        let ws = try TestWorkspace()
+        let writer = ReportWriter(directory: ws.reports, keep: 2)
+        // Three runs in one second, written in start order; their random suffixes sort the other way.
+        _ = try writer.write(Self.busyRun("20261129T050000Z-ffff", startedAt: "2026-11-29T05:00:00Z"))
+        _ = try writer.write(Self.busyRun("20261129T050000Z-8000", startedAt: "2026-11-29T05:00:00.400Z"))
+        _ = try writer.write(Self.busyRun("20261129T050000Z-0000", startedAt: "2026-11-29T05:00:00.900Z"))
+        #expect(try Self.index(ws).runs.map(\.runID) == ["20261129T050000Z-0000", "20261129T050000Z-8000"])
+        #expect(Self.runFiles(ws) == ["0000", "8000"].flatMap { ["run-20261129T050000Z-\($0).html", "run-20261129T050000Z-\($0).json"] })
+    }
+
+    @Test("start times: RFC 3339 text to milliseconds, and the second a run id starts with")
+    func startTimeParsing() {
+        #expect(ReportWriter.milliseconds(rfc3339: "1970-01-01T00:00:00Z") == 0)
+        #expect(ReportWriter.milliseconds(rfc3339: "2026-11-29T05:15:00.123Z") == 1_795_929_300_123)
+        #expect(ReportWriter.milliseconds(rfc3339: "2026-11-29T05:15:00.1239Z") == 1_795_929_300_123)
+        #expect(ReportWriter.milliseconds(rfc3339: "2026-11-29T06:15:00.5+01:00") == 1_795_929_300_500)
+        #expect(ReportWriter.milliseconds(rfc3339: "2000-02-29T00:00:00Z") == 951_782_400_000)
+        #expect(ReportWriter.milliseconds(rfc3339: "yesterday") == nil)
+        #expect(ReportWriter.milliseconds(runID: "20261129T051500Z-3fa2") == 1_795_929_300_000)
+        #expect(ReportWriter.milliseconds(runID: "nightly") == nil)
+    }
+
     @Test("a run missing from runs.json (an overlapping run won the race) is added back from its JSON")
     func recoversLostEntry() throws {
         let ws = try TestWorkspace()
