@@ -182,6 +182,7 @@ struct SpoolTests {
             case .success(.claimed(let file)): words.append("claimed \(file.name)")
             case .success(.alreadyClaimed): words.append("already")
             case .success(.nameBusy): words.append("busy")
+            case .success(.refused(let reason)): words.append("refused \(reason)")
             case .failure(let error): words.append("error \(error)")
             }
         }
@@ -289,7 +290,8 @@ struct SpoolTests {
         }
         #expect(Set(delays).count > 50, "jitter should spread the delays")
         #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(30), using: &random) == .seconds(30))
-        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(3600), using: &random) == .seconds(60))
+        // Never cut to the backoff's cap: a longer wait is the dispatcher's to defer, not to shorten.
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(3600), using: &random) == .seconds(3600))
     }
 
     @Test("Retry-After: seconds and the three HTTP date forms")
@@ -303,6 +305,10 @@ struct SpoolTests {
         #expect(RetryPolicy.parseRetryAfter("Mon, 13 Nov 2023 00:00:00 GMT", now: now) == .zero)
         #expect(RetryPolicy.parseRetryAfter("soon", now: now) == nil)
         #expect(RetryPolicy.parseRetryAfter("-5", now: now) == nil)
+        // An endpoint's number, however large, never traps and is never read as shorter than it is.
+        #expect(RetryPolicy.parseRetryAfter("99999999999999999999999999", now: now) == RetryPolicy.longestRetryAfter)
+        #expect(RetryPolicy.parseRetryAfter("0000000000000005", now: now) == .seconds(5))
+        #expect(RetryPolicy.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now: now) == RetryPolicy.longestRetryAfter)
     }
 
     @Test("status classes")

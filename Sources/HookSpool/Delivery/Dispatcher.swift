@@ -23,14 +23,17 @@ final class Dispatcher: Sendable {
         /// Fires when the circuit opens or the endpoint is disabled mid-run: retries waiting for
         /// their backoff wake up and are deferred at once instead of holding the run open.
         var sidelined = Latch()
+        /// Until when the endpoint asked not to be sent to (`Retry-After`), across its deliveries and runs.
+        var hold = RetryAfterHold()
     }
 
     /// How one delivery ended in this run.
     enum Result: Sendable {
         case delivered
         case failed(RunReport.FailureRow)
-        /// Left for a later run; `firstAttempt` (unix seconds) starts its `retry_for` window.
-        case deferred(RunReport.FailureRow, firstAttempt: Int64)
+        /// Left for a later run; `firstAttempt` (unix seconds) starts its `retry_for` window, and
+        /// `notBefore` (unix seconds) is when the endpoint said it may be tried again, if it did.
+        case deferred(RunReport.FailureRow, firstAttempt: Int64, notBefore: Int64?)
         /// The run is stopping; the delivery is still pending.
         case interrupted
     }
@@ -80,6 +83,20 @@ final class Dispatcher: Sendable {
             }
             if target.circuit.isOpen {
                 return deferOrFail(event, index, file, attempts: number, status: nil, error: "circuit_open", excerpt: nil, firstAttempt: started)
+            }
+            // The endpoint asked to wait (Retry-After): never send sooner; a wait longer than this
+            // run waits between attempts leaves the delivery to a later run, due then.
+            let wait = target.hold.remaining(now: Date().timeIntervalSince1970)
+            if wait > 0 {
+                if Duration.seconds(wait) > target.retryPolicy.backoff.max {
+                    return deferOrFail(
+                        event, index, file, attempts: number, status: nil, error: "retry_after", excerpt: nil, firstAttempt: started,
+                        notBefore: target.hold.untilUnix
+                    )
+                }
+                await control.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))), unless: target.sidelined)
+                if control.isStopping { return .interrupted }
+                continue
             }
             number += 1
             await target.window.acquire()
@@ -146,13 +163,18 @@ final class Dispatcher: Sendable {
             case .permanent:
                 return .failed(row(event, index, file, attempt: attempt))
             case .retry:
-                if number >= target.retryPolicy.maxAttempts {
+                if let retryAfter = attempt.retryAfter, retryAfter > .zero {
+                    // Holds every delivery to the endpoint; the top of the loop waits it out or defers.
+                    target.hold.extend(untilUnix: Date().timeIntervalSince1970 + retryAfter.seconds)
+                }
+                let asked = target.hold.remaining(now: Date().timeIntervalSince1970)
+                if number >= target.retryPolicy.maxAttempts || Duration.seconds(asked) > target.retryPolicy.backoff.max {
                     return deferOrFail(event, index, file, attempt: attempt, firstAttempt: started)
                 }
-                await control.sleep(
-                    for: target.retryPolicy.delay(afterAttempt: number, retryAfter: attempt.retryAfter, using: &random), unless: target.sidelined
-                )
-                if control.isStopping { return .interrupted }
+                if attempt.retryAfter == nil {
+                    await control.sleep(for: target.retryPolicy.delay(afterAttempt: number, retryAfter: nil, using: &random), unless: target.sidelined)
+                    if control.isStopping { return .interrupted }
+                }
             }
         }
     }
@@ -187,26 +209,38 @@ final class Dispatcher: Sendable {
     }
 
     private func deferOrFail(_ event: Event, _ index: Int, _ file: String, attempt: Attempt, firstAttempt: Int64) -> Result {
+        let hold = targets[index].hold.untilUnix
+        let notBefore = hold > Date().timeIntervalSince1970 ? hold : nil
         switch attempt.result {
         case .response(let status):
-            return deferOrFail(event, index, file, attempts: attempt.number, status: status, error: Self.errorWord(status: status), excerpt: attempt.responseExcerpt, firstAttempt: firstAttempt)
+            return deferOrFail(
+                event, index, file, attempts: attempt.number, status: status, error: Self.errorWord(status: status), excerpt: attempt.responseExcerpt,
+                firstAttempt: firstAttempt, notBefore: notBefore
+            )
         case .failure(let failure):
-            return deferOrFail(event, index, file, attempts: attempt.number, status: nil, error: failure.rawValue, excerpt: nil, firstAttempt: firstAttempt)
+            return deferOrFail(
+                event, index, file, attempts: attempt.number, status: nil, error: failure.rawValue, excerpt: nil, firstAttempt: firstAttempt, notBefore: notBefore
+            )
         }
     }
 
-    /// Deferred while `retry_for` has not run out since the first attempt; failed for good after.
+    /// Deferred while `retry_for` has not run out since the first attempt (and, when the endpoint
+    /// asked to wait until `notBefore`, has not run out by then); failed for good after.
     /// A disabled endpoint's deliveries always wait: `endpoints enable` is the way out, not time.
     private func deferOrFail(
-        _ event: Event, _ index: Int, _ file: String, attempts: Int, status: Int?, error: String, excerpt: String?, firstAttempt: Int64
+        _ event: Event, _ index: Int, _ file: String, attempts: Int, status: Int?, error: String, excerpt: String?, firstAttempt: Int64,
+        notBefore: Double? = nil
     ) -> Result {
         let failure = row(event, index, file, attempts: attempts, status: status, error: error, excerpt: excerpt)
+        let due = notBefore.map { $0 < 9e18 ? Int64($0.rounded(.up)) : Int64.max }
         if error == "endpoint_disabled" {
-            return .deferred(failure, firstAttempt: firstAttempt)
+            return .deferred(failure, firstAttempt: firstAttempt, notBefore: nil)
         }
         let now = Int64(Date().timeIntervalSince1970)
-        if retryFor > .zero && now < firstAttempt + retryFor.components.seconds {
-            return .deferred(failure, firstAttempt: firstAttempt)
+        let (end, overflow) = firstAttempt.addingReportingOverflow(retryFor.components.seconds)
+        let windowEnd = overflow ? Int64.max : end
+        if retryFor > .zero && now < windowEnd && (due ?? now) < windowEnd {
+            return .deferred(failure, firstAttempt: firstAttempt, notBefore: due)
         }
         return .failed(failure)
     }

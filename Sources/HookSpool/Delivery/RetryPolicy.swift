@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// When to try a delivery again: exponential backoff with full jitter, `Retry-After` honoured up to the cap.
+/// When to try a delivery again: exponential backoff with full jitter, or exactly what `Retry-After` asks.
 public struct RetryPolicy: Sendable, Equatable {
     /// Attempts per delivery, the first included.
     public var maxAttempts: Int
@@ -20,30 +20,41 @@ public struct RetryPolicy: Sendable, Equatable {
         return seconds >= backoff.max.seconds ? backoff.max : .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
-    /// The wait after failed attempt number `attempt`: the server's `Retry-After` if it gave one (capped at `max`),
+    /// The wait after failed attempt number `attempt`: the server's `Retry-After` if it gave one, never
+    /// shortened (a wait longer than `max` is more than a run waits: the dispatcher defers the delivery),
     /// otherwise a uniformly random time between zero and the ceiling ("full jitter").
     public func delay(afterAttempt attempt: Int, retryAfter: Duration?, using random: inout some RandomNumberGenerator) -> Duration {
         if let retryAfter {
-            return min(max(retryAfter, .zero), backoff.max)
+            return max(retryAfter, .zero)
         }
         let ceiling = ceiling(afterAttempt: attempt).milliseconds
         guard ceiling > 0 else { return .zero }
         return .milliseconds(Int64.random(in: 0...ceiling, using: &random))
     }
 
+    /// Longest `Retry-After` taken as asked (a year); a longer one, or one too large to count, is read as this.
+    public static let longestRetryAfter = Duration.seconds(365 * 86_400)
+
     /// Parses a `Retry-After` value: delay-seconds or an HTTP date; nil when it is neither.
+    /// Waits beyond `longestRetryAfter` are read as that.
     public static func parseRetryAfter(_ value: String, now: Date) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let longest = longestRetryAfter.components.seconds
         if !trimmed.isEmpty, trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-            guard let seconds = Int64(trimmed.prefix(12)) else { return nil }
-            return .seconds(seconds)
+            // Any number of digits: more than 12 (after leading zeros) is more than a year anyway.
+            let significant = trimmed.drop { $0 == "0" }
+            guard significant.utf8.count <= 12 else { return longestRetryAfter }
+            let seconds = significant.isEmpty ? 0 : Int64(significant) ?? longest
+            return .seconds(min(seconds, longest))
         }
         let date = httpDateFormatters.withLock { formatters in
             formatters.lazy.compactMap { $0.date(from: trimmed) }.first
         }
         guard let date else { return nil }
         let seconds = date.timeIntervalSince(now)
-        return seconds <= 0 ? .zero : .milliseconds(Int64((seconds * 1000).rounded(.up)))
+        guard seconds.isFinite, seconds > 0 else { return .zero }
+        if seconds >= Double(longest) { return longestRetryAfter }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
     }
 
     /// IMF-fixdate, then the obsolete RFC 850 and asctime forms, as RFC 9110 asks recipients to accept.

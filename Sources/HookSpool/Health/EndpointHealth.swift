@@ -10,6 +10,8 @@ public struct EndpointHealth: Sendable, Codable, Equatable {
     public var consecutiveFailures: Int = 0
     /// Set while the endpoint is disabled.
     public var disabled: Disabled?
+    /// Until when (RFC 3339) the endpoint asked, with `Retry-After`, not to be sent to; nil when it did not.
+    public var retryAfterUntil: String?
 
     /// Why and when an endpoint was disabled.
     public struct Disabled: Sendable, Codable, Equatable {
@@ -22,6 +24,7 @@ public struct EndpointHealth: Sendable, Codable, Equatable {
         case failingSince = "failing_since"
         case consecutiveFailures = "consecutive_failures"
         case disabled
+        case retryAfterUntil = "retry_after_until"
     }
 
     public init(lastSuccess: String? = nil, failingSince: String? = nil, consecutiveFailures: Int = 0, disabled: Disabled? = nil) {

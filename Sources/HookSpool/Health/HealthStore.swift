@@ -36,7 +36,7 @@ public struct HealthStore: Sendable {
     @discardableResult
     public func update(_ change: (inout [String: EndpointHealth]) -> Void) throws(FileSystemError) -> [String: EndpointHealth] {
         try FileSystem.makeDirectory(spoolDirectory)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .current("open", lockPath) }
         defer { close(fd) }
         guard flock(fd, LOCK_EX) == 0 else { throw .current("lock", lockPath) }
@@ -46,7 +46,7 @@ public struct HealthStore: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         guard var data = try? encoder.encode(file) else { return file.endpoints }
         data.append(0x0A)
-        try FileSystem.writeAtomically(Array(data), to: path)
+        try FileSystem.writeAtomically(Array(data), to: path, mode: 0o600)
         return file.endpoints
     }
 

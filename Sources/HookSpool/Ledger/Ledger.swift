@@ -18,6 +18,7 @@ final class Ledger: Sendable {
         var failuresOmitted = 0
         var errors: [String] = []
         var ioError = false
+        var refusedFiles = 0
         var filesPlanned = 0
         var readingFinished = false
     }
@@ -127,6 +128,23 @@ final class Ledger: Sendable {
 
     var hadIOError: Bool { state.withLock { $0.ioError } }
 
+    /// Refused entries listed one by one in `errors`; the rest are counted in one more line.
+    static let refusedListed = 100
+
+    /// Records a name in `incoming/` that is not a spool file (left where it is): an error of the
+    /// producer's, like an invalid line, so the run exits 1.
+    func refused(_ entry: RefusedEntry) {
+        state.withLock { state in
+            state.refusedFiles += 1
+            if state.refusedFiles <= Self.refusedListed {
+                state.errors.append("refused incoming/\(entry.name): \(entry.reason); left where it is, never read")
+            }
+        }
+    }
+
+    /// How many names in `incoming/` were refused.
+    var refusedFiles: Int { state.withLock { $0.refusedFiles } }
+
     /// How many files the run means to work on, once the spool has been listed.
     func planned(files: Int) {
         state.withLock { $0.filesPlanned = files }
@@ -179,6 +197,10 @@ final class Ledger: Sendable {
                 )
                 return summary
             }
+            var errors = state.errors
+            if state.refusedFiles > Self.refusedListed {
+                errors.append("refused \(state.refusedFiles - Self.refusedListed) more names in incoming/ (not listed)")
+            }
             let failures = state.failures.sorted { ($0.file, $0.line, $0.endpoint ?? "") < ($1.file, $1.line, $1.endpoint ?? "") }
             return RunReport(
                 runID: runID,
@@ -191,7 +213,7 @@ final class Ledger: Sendable {
                 files: state.files,
                 failures: failures,
                 failuresOmitted: state.failuresOmitted,
-                errors: state.errors
+                errors: errors
             )
         }
     }

@@ -33,7 +33,8 @@ public struct MetricsTextfile: Sendable {
     /// - Throws: `FileSystemError` when the folder cannot be created or the file written.
     func write(_ input: Input) throws(FileSystemError) {
         try FileSystem.makeDirectory(FileSystem.parent(of: path))
-        try FileSystem.writeAtomically(Array(Self.render(input).utf8), to: path)
+        // 0644: node_exporter, another user, reads it; it holds no secret.
+        try FileSystem.writeAtomically(Array(Self.render(input).utf8), to: path, mode: 0o644)
     }
 
     /// `hookspool_last_success_timestamp_seconds` as the file holds it now; nil when the file or the line is missing.

@@ -67,17 +67,18 @@ public struct BatchRun: Sendable {
             reportFailed = true
             logger.error("cannot write the report", metadata: ["error": "\(error)"])
         }
-        var status = Self.exitStatus(report, ioError: ledger.hadIOError || reportFailed, stopped: control.isStopping)
+        var status = Self.exitStatus(report, ioError: ledger.hadIOError || reportFailed, refused: ledger.refusedFiles > 0, stopped: control.isStopping)
         if !writeMetrics(report, status: status, finished: finished, ledger: ledger, logger: logger) { status = .ioError }
         let outcome = Outcome(report: report, reportFiles: written, exitStatus: status)
         logger.log(level: Outcome.summaryLevel, Outcome.summaryMessage, metadata: outcome.summaryMetadata)
         return outcome
     }
 
-    /// 74 for spool or report trouble; 1 when something failed for good; 75 when work is left for later; else 0.
-    static func exitStatus(_ report: RunReport, ioError: Bool, stopped: Bool) -> ExitStatus {
+    /// 74 for spool or report trouble; 1 when something failed for good (or a producer's line or
+    /// file was refused); 75 when work is left for later; else 0.
+    static func exitStatus(_ report: RunReport, ioError: Bool, refused: Bool, stopped: Bool) -> ExitStatus {
         if ioError { return .ioError }
-        if report.totals.failed > 0 || report.totals.invalidLines > 0 { return .failures }
+        if report.totals.failed > 0 || report.totals.invalidLines > 0 || refused { return .failures }
         if report.totals.deferred > 0 || report.totals.filesDeferred > 0 || stopped { return .tempFail }
         return .ok
     }
@@ -108,7 +109,9 @@ public struct BatchRun: Sendable {
         do {
             try spool.prepare()
             if dryRun {
-                work = try spool.readyFiles().ready.map { .dryRun($0) }
+                let listing = try spool.readyFiles()
+                refuse(listing.refused, ledger: ledger, logger: logger)
+                work = listing.ready.map { .dryRun($0) }
             } else {
                 // Files whose run died first, then deferred files that are due, then new ones.
                 let orphans = try spool.orphans()
@@ -122,6 +125,7 @@ public struct BatchRun: Sendable {
                 for name in listing.ignored {
                     logger.warning("ignoring a file that is not .ndjson or .jsonl", metadata: ["hookspool.file": "incoming/\(name)"])
                 }
+                refuse(listing.refused, ledger: ledger, logger: logger)
                 work += listing.ready.map { .claim($0) }
             }
         } catch {
@@ -169,12 +173,14 @@ public struct BatchRun: Sendable {
                     metadata: ["hookspool.endpoint": "\(endpoint.name)", "reason": "\(reason)"]
                 )
             }
+            let holdUntil = known[endpoint.name]?.retryAfterUntil.flatMap(EndpointHealth.parse)?.timeIntervalSince1970 ?? 0
             return Dispatcher.Target(
                 endpoint: endpoint,
                 resolution: resolution,
                 window: EndpointWindow(limit: endpoint.concurrency ?? config.delivery.concurrency),
                 retryPolicy: RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff),
-                disabled: DisableSwitch(reason: reason)
+                disabled: DisableSwitch(reason: reason),
+                hold: RetryAfterHold(untilUnix: holdUntil)
             )
         }
         let dispatcher = Dispatcher(
@@ -246,16 +252,35 @@ public struct BatchRun: Sendable {
         }
         await transport.shutdown()
         if !dryRun {
-            recordHealth(health, ledger: ledger, logger: logger)
+            recordHealth(health, holds: dispatcher.targets.map(\.hold), ledger: ledger, logger: logger)
+        }
+    }
+
+    /// Reports names in `incoming/` that are not spool files; they stay where they are.
+    private func refuse(_ entries: [RefusedEntry], ledger: Ledger, logger: Logger) {
+        for entry in entries {
+            ledger.refused(entry)
+            logger.error(
+                "refusing a file in incoming/ that is not a spool file; left where it is, never read",
+                metadata: ["hookspool.file": "incoming/\(entry.name)", "reason": "\(entry.reason)"]
+            )
         }
     }
 
     /// Folds this run's outcomes into each endpoint's health across runs.
-    private func recordHealth(_ store: HealthStore, ledger: Ledger, logger: Logger) {
+    /// `holds` are the endpoints' `Retry-After` waits, kept for the runs that follow.
+    private func recordHealth(_ store: HealthStore, holds: [RetryAfterHold], ledger: Ledger, logger: Logger) {
         let summaries = ledger.endpointSummaries()
         let now = Date()
         do {
             let updated = try store.update { health in
+                for (endpoint, hold) in zip(config.endpoints, holds) {
+                    let until = hold.untilUnix
+                    let text = until > now.timeIntervalSince1970 ? RFC3339.format(secondsSince1970: Int(until.rounded(.up))) : nil
+                    if health[endpoint.name]?.retryAfterUntil != text {
+                        health[endpoint.name, default: EndpointHealth()].retryAfterUntil = text
+                    }
+                }
                 for (endpoint, summary) in zip(config.endpoints, summaries) {
                     let tally = EndpointHealth.RunTally(
                         delivered: summary.delivered,
@@ -307,6 +332,10 @@ public struct BatchRun: Sendable {
                     return nil
                 case .nameBusy:
                     logger.warning("a file of the same name is still in processing/; leaving this one for a later run", metadata: ["hookspool.file": "\(entry.name)"])
+                    return nil
+                case .refused(let reason):
+                    // Swapped for something else since the listing.
+                    refuse([RefusedEntry(name: entry.name, reason: reason)], ledger: ledger, logger: logger)
                     return nil
                 }
             } catch {
@@ -378,11 +407,25 @@ public struct BatchRun: Sendable {
         var position: LineReader.Position
     }
 
-    private func lineReader(for file: FileTask, spool: Spool) throws -> LineReader {
+    /// A reader over the claimed file (in a dry run, the file in `incoming/`, opened as a claim
+    /// would), up to the size it had when opened; and the file's modification time.
+    private func lineReader(for file: FileTask, spool: Spool) throws -> (LineReader, modified: timespec)? {
         if let claimed = file.claimed {
-            return LineReader(descriptor: claimed.descriptor, path: claimed.path, maxLineBytes: config.limits.maxEventBytes)
+            let reader = LineReader(descriptor: claimed.descriptor, path: claimed.path, maxLineBytes: config.limits.maxEventBytes, limit: claimed.size)
+            return (reader, claimed.modified)
         }
-        return try LineReader(path: "\(spool.incoming)/\(file.name)", maxLineBytes: config.limits.maxEventBytes)
+        switch FileSystem.openSpoolFile(file.name, in: spool.incoming, singleLink: true) {
+        case .opened(let opened):
+            let reader = LineReader(
+                descriptor: opened.descriptor, path: "\(spool.incoming)/\(file.name)", maxLineBytes: config.limits.maxEventBytes,
+                limit: opened.size, ownsDescriptor: true
+            )
+            return (reader, opened.modified)
+        case .missing, .refused:
+            return nil
+        case .failed(let error):
+            throw error
+        }
     }
 
     /// Starts one delivery, once the read-ahead window has room; its task gives back its place in
@@ -423,14 +466,14 @@ public struct BatchRun: Sendable {
         shares: [AsyncSemaphore], moreFiles: Bool, lagging: inout Set<Int>, group: inout DiscardingTaskGroup, ledger: Ledger,
         runID: String, logger: Logger
     ) async throws -> Bool {
-        let reader = try lineReader(for: file, spool: spool)
+        guard let opened = try lineReader(for: file, spool: spool) else { return true }
+        let (reader, modified) = opened
         // Per endpoint, where its deliveries wait for a later pass.
         var skippedFrom: [Int: Behind] = [:]
         // Endpoints this file has given deliveries to: only their progress tells a stalled endpoint.
         var served = Set<Int>()
         var lineStart = reader.position
-        let modified = FileSystem.regularFileInfo(file.claimed?.path ?? "\(spool.incoming)/\(file.name)")?.modified.tv_sec ?? 0
-        let decoder = EventDecoder(fileName: file.originalName, defaultTimestamp: RFC3339.format(secondsSince1970: Int(modified)))
+        let decoder = EventDecoder(fileName: file.originalName, defaultTimestamp: RFC3339.format(secondsSince1970: Int(modified.tv_sec)))
         let maxEventBytes = config.limits.maxEventBytes
         while let (number, decoded) = try reader.next({ line -> (Int, EventDecoder.Decoded) in
             switch line {
@@ -560,7 +603,8 @@ public struct BatchRun: Sendable {
                         nextAttempt = now
                     } else {
                         let count = file.resume.deferrals + 1
-                        let next = now + Self.deferral(count, schedule: config.delivery.retrySchedule)
+                        // Never before an endpoint's Retry-After: its file is due when the wait is over.
+                        let next = max(now + Self.deferral(count, schedule: config.delivery.retrySchedule), file.notBefore ?? 0)
                         file.journal?.fileDeferred(count: count, next: next)
                         nextAttempt = next
                     }

@@ -36,6 +36,8 @@ final class FileTask: Sendable {
         var failed = 0
         var deferred = 0
         var interrupted = 0
+        /// The latest time (unix seconds) an endpoint asked a deferred delivery of this file to wait for.
+        var notBefore: Int64?
         var failuresFD: Int32 = -1
         var failuresError: FileSystemError?
     }
@@ -96,7 +98,7 @@ final class FileTask: Sendable {
         switch result {
         case .delivered: journal?.delivered(key)
         case .failed(let row): journal?.failed(key, row: row)
-        case .deferred(let row, let first): journal?.deferred(key, firstAttempt: first, row: row)
+        case .deferred(let row, let first, _): journal?.deferred(key, firstAttempt: first, row: row)
         case .interrupted: break
         }
         return state.withLock { state in
@@ -107,8 +109,9 @@ final class FileTask: Sendable {
             case .failed(let row):
                 state.failed += 1
                 append(row, to: &state)
-            case .deferred:
+            case .deferred(_, _, let notBefore):
                 state.deferred += 1
+                if let notBefore { state.notBefore = max(state.notBefore ?? notBefore, notBefore) }
             case .interrupted:
                 state.interrupted += 1
             }
@@ -141,6 +144,9 @@ final class FileTask: Sendable {
             return state.failed == 0 && state.invalidLines == 0 && resume.failures.isEmpty ? .done : .failed
         }
     }
+
+    /// The latest time (unix seconds) an endpoint asked one of the file's deferred deliveries to wait for, if any did.
+    var notBefore: Int64? { state.withLock { $0.notBefore } }
 
     /// Whether the next attempt should come at once: the run stopped, nothing was deferred for a failure.
     var wasInterruptedOnly: Bool {
@@ -184,7 +190,7 @@ final class FileTask: Sendable {
     private func append(_ row: RunReport.FailureRow, to state: inout State) {
         guard let failuresPath, state.failuresError == nil else { return }
         if state.failuresFD < 0 {
-            state.failuresFD = open(failuresPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            state.failuresFD = open(failuresPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if state.failuresFD < 0 {
                 state.failuresError = .current("create", failuresPath)
                 return

@@ -22,6 +22,8 @@ final class LineReader {
     private let ownsDescriptor: Bool
     private let path: String
     private let maxLineBytes: Int
+    /// Bytes of the file read at most: its size when claimed, so a file that keeps growing ends.
+    private let limit: off_t
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
@@ -36,12 +38,13 @@ final class LineReader {
         self.init(descriptor: fd, path: path, maxLineBytes: maxLineBytes, chunkSize: chunkSize, ownsDescriptor: true)
     }
 
-    /// Reads through an open descriptor from the start of the file; it stays open unless `ownsDescriptor`.
-    init(descriptor: Int32, path: String, maxLineBytes: Int, chunkSize: Int = 256 << 10, ownsDescriptor: Bool = false) {
+    /// Reads through an open descriptor from the start of the file, up to `limit` bytes; it stays open unless `ownsDescriptor`.
+    init(descriptor: Int32, path: String, maxLineBytes: Int, limit: Int64 = .max, chunkSize: Int = 256 << 10, ownsDescriptor: Bool = false) {
         self.fd = descriptor
         self.ownsDescriptor = ownsDescriptor
         self.path = path
         self.maxLineBytes = maxLineBytes
+        self.limit = off_t(clamping: max(limit, 0))
         // Room for one whole line at the limit, plus its line break, plus a chunk.
         let capacity = max(chunkSize, maxLineBytes + 2)
         self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
@@ -125,8 +128,13 @@ final class LineReader {
             start = 0
         }
         guard end < buffer.count, let base = buffer.baseAddress else { return }
+        guard fileOffset < limit else {
+            atEOF = true
+            return
+        }
+        let wanted = Int(clamping: min(off_t(buffer.count - end), limit - fileOffset))
         while true {
-            let count = pread(fd, base + end, buffer.count - end, fileOffset)
+            let count = pread(fd, base + end, wanted, fileOffset)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw .current("read", path)

@@ -25,10 +25,21 @@ public struct Spool: Sendable {
     public var done: String { root + "/done" }
     public var failed: String { root + "/failed" }
 
-    /// Creates the spool's folders if they are missing.
+    /// Longest name of a spool file, in bytes: the helper files beside it (`.NAME.journal`,
+    /// `.NAME-<run id>.ndjson.journal.stale-<run id>`, …) must stay within NAME_MAX (255).
+    public static let maxNameBytes = 190
+
+    /// Creates the spool's folders if they are missing, readable by the service's user alone
+    /// (0700; `incoming/` too, until the operator opens it to producers). An `incoming/` the service
+    /// owns that others may write gets the sticky bit, so no producer can delete or replace
+    /// another's files.
     public func prepare() throws(FileSystemError) {
         for folder in [incoming, processing, deferred, done, failed] {
-            try FileSystem.makeDirectory(folder)
+            try FileSystem.makeDirectory(folder, mode: 0o700)
+        }
+        var info = stat()
+        if stat(incoming, &info) == 0, info.st_uid == geteuid(), info.st_mode & (S_IWGRP | S_IWOTH) != 0, info.st_mode & S_ISVTX == 0 {
+            if chmod(incoming, (info.st_mode & 0o7777) | S_ISVTX) != 0 { throw .current("set the sticky bit of", incoming) }
         }
     }
 
@@ -38,20 +49,35 @@ public struct Spool: Sendable {
         return name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl")
     }
 
-    /// The ready files in `incoming/`, oldest first (by modification time, then name); other names are returned as ignored.
-    public func readyFiles() throws(FileSystemError) -> (ready: [SpoolEntry], ignored: [String]) {
+    /// The ready files in `incoming/`, oldest first (by modification time, then name); other names
+    /// are returned as ignored, and ready names that are not regular files with one link (or whose
+    /// name cannot be a spool file's) as refused: both are left where they are.
+    public func readyFiles() throws(FileSystemError) -> (ready: [SpoolEntry], ignored: [String], refused: [RefusedEntry]) {
         var ready: [SpoolEntry] = []
         var ignored: [String] = []
-        for name in try FileSystem.list(incoming) {
+        let listing = try FileSystem.listing(incoming)
+        var refused = listing.notUTF8.map { RefusedEntry(name: $0, reason: .nameNotUTF8) }
+        for name in listing.names {
             if name.hasPrefix(".") || name.hasSuffix(".tmp") { continue }
-            guard Spool.isReadyName(name), let info = FileSystem.regularFileInfo("\(incoming)/\(name)") else {
+            guard Spool.isReadyName(name) else {
                 ignored.append(name)
                 continue
             }
+            if name.utf8.count > Spool.maxNameBytes {
+                refused.append(RefusedEntry(name: name, reason: .nameTooLong(bytes: name.utf8.count)))
+                continue
+            }
+            let path = "\(incoming)/\(name)"
+            let inspected = FileSystem.inspectEntry(path, singleLink: true)
+            if let refusal = inspected.refusal {
+                refused.append(RefusedEntry(name: name, reason: refusal))
+                continue
+            }
+            guard let info = FileSystem.regularFileInfo(path) else { continue }
             ready.append(SpoolEntry(name: name, size: info.size, modified: info.modified, folder: .incoming))
         }
         ready.sort { ($0.modified.tv_sec, $0.modified.tv_nsec, $0.name) < ($1.modified.tv_sec, $1.modified.tv_nsec, $1.name) }
-        return (ready, ignored.sorted())
+        return (ready, ignored.sorted(), refused.sorted { $0.name < $1.name })
     }
 
     /// Files in `deferred/` whose next attempt is due at `now` (unix seconds), earliest first.
@@ -87,37 +113,39 @@ public struct Spool: Sendable {
     /// Files in `processing/` whose owner is gone (their lock could be taken): locked now, for this run to resume.
     public func orphans() throws(FileSystemError) -> [ClaimedFile] {
         var found: [ClaimedFile] = []
-        for name in try FileSystem.list(processing).sorted() where !name.hasPrefix(".") {
-            let path = "\(processing)/\(name)"
-            guard FileSystem.regularFileInfo(path) != nil else { continue }
-            let fd = FileSystem.openForLock(path)
-            if fd < 0 {
-                if errno == ENOENT { continue }
-                throw .current("open", path)
-            }
-            let locked: Bool
-            do {
-                locked = try FileSystem.tryLock(fd, path: path)
-            } catch {
-                close(fd)
+        let names = try FileSystem.list(processing)
+        let present = Set(names)
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".lock") {
+            // A lock file left by a run killed while it held it: remove it, unless a run holds it.
+            let data = String(name.dropFirst().dropLast(".lock".count))
+            if !present.contains(data), let stale = try SpoolLock.acquire(data, in: processing) { stale.release() }
+        }
+        for name in names.sorted() where !name.hasPrefix(".") {
+            guard let lock = try SpoolLock.acquire(name, in: processing) else { continue }
+            let file: OpenedSpoolFile
+            switch FileSystem.openSpoolFile(name, in: processing, singleLink: false) {
+            case .opened(let opened): file = opened
+            case .missing, .refused:
+                // Finished and moved between the listing and the lock (or nothing a run put there).
+                lock.release()
+                continue
+            case .failed(let error):
+                lock.release()
                 throw error
-            }
-            guard locked else {
-                close(fd)
-                continue
-            }
-            // It may have been finished and moved between the listing and the lock.
-            guard FileSystem.sameFile(path, descriptor: fd) else {
-                close(fd)
-                continue
             }
             // A claim that stopped between link and unlink leaves a second name in incoming/ or
             // deferred/: remove it, or a later run would claim the same events again.
-            for folder in [incoming, deferred] where FileSystem.sameFile("\(folder)/\(name)", descriptor: fd) {
-                try FileSystem.remove("\(folder)/\(name)")
-                try FileSystem.syncDirectory(folder)
+            for folder in [incoming, deferred] where FileSystem.sameFile("\(folder)/\(name)", descriptor: file.descriptor) {
+                do {
+                    try FileSystem.remove("\(folder)/\(name)")
+                    try FileSystem.syncDirectory(folder)
+                } catch {
+                    close(file.descriptor)
+                    lock.release()
+                    throw error
+                }
             }
-            found.append(ClaimedFile(name: name, path: path, descriptor: fd))
+            found.append(ClaimedFile(name: name, path: "\(processing)/\(name)", file: file, lock: lock))
         }
         return found
     }
@@ -169,19 +197,30 @@ public struct Spool: Sendable {
     }
 
     /// Locks and moves one file into `processing/` without syncing the folders.
+    ///
+    /// The file is opened first, as a regular file with one link and without following links
+    /// (anything else is refused and left where it is), then its name's lock is taken, so the lock
+    /// is held the moment the file shows up in `processing/`.
     private func claimUnsynced(_ entry: SpoolEntry) throws(FileSystemError) -> ClaimResult {
         let sourceFolder = folder(of: entry)
         let source = "\(sourceFolder)/\(entry.name)"
         let destination = "\(processing)/\(entry.name)"
-        let fd = FileSystem.openForLock(source)
-        if fd < 0 {
-            if errno == ENOENT { return .alreadyClaimed }
-            throw .current("open", source)
+        let file: OpenedSpoolFile
+        switch FileSystem.openSpoolFile(entry.name, in: sourceFolder, singleLink: entry.folder == .incoming) {
+        case .opened(let opened): file = opened
+        case .missing: return .alreadyClaimed
+        case .refused(let reason): return .refused(reason)
+        case .failed(let error): throw error
         }
+        let fd = file.descriptor
         var keep = false
         defer { if !keep { close(fd) } }
-        // Lock first: the lock belongs to the file, so it is held the moment the file shows up in processing/.
-        guard try FileSystem.tryLock(fd, path: source) else { return .alreadyClaimed }
+        guard let lock = try SpoolLock.acquire(entry.name, in: processing) else {
+            // Another run is claiming or working on this name: this very file, or an earlier one of the same name.
+            if access(destination, F_OK) == 0 && !FileSystem.sameFile(destination, descriptor: fd) { return .nameBusy }
+            return .alreadyClaimed
+        }
+        defer { if !keep { lock.release() } }
         guard FileSystem.sameFile(source, descriptor: fd) else { return .alreadyClaimed }
         if access(destination, F_OK) == 0 && !FileSystem.sameFile(destination, descriptor: fd) {
             return .nameBusy
@@ -195,7 +234,13 @@ public struct Spool: Sendable {
                 }
             }
         }
-        if !(try FileSystem.moveNoReplace(source, to: destination)) {
+        let moved: Bool
+        do {
+            moved = try FileSystem.moveNoReplace(source, to: destination)
+        } catch where error.code == EPERM && entry.folder == .incoming {
+            return .refused(.notWritable)
+        }
+        if !moved {
             if FileSystem.sameFile(destination, descriptor: fd) {
                 // An earlier claim stopped between link and unlink; the processing/ name is the real one.
                 try FileSystem.remove(source)
@@ -204,7 +249,7 @@ public struct Spool: Sendable {
             }
         }
         keep = true
-        return .claimed(ClaimedFile(name: entry.name, path: destination, descriptor: fd))
+        return .claimed(ClaimedFile(name: entry.name, path: destination, file: file, lock: lock))
     }
 
     /// Moves a finished file out of `processing/`.
@@ -338,6 +383,14 @@ public enum ClaimResult: Sendable {
     case alreadyClaimed
     /// A different file of the same name is in `processing/`; try again in a later run.
     case nameBusy
+    /// Not a spool file (a symbolic link, a FIFO, a hard-linked file, …): left where it is.
+    case refused(SpoolRefusal)
+}
+
+/// A name in `incoming/` that a run refused to read, and why.
+public struct RefusedEntry: Sendable, Equatable {
+    public var name: String
+    public var reason: SpoolRefusal
 }
 
 /// Where a finished file goes.

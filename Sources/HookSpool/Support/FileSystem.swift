@@ -8,12 +8,15 @@ import Darwin
 
 /// The few POSIX file operations the spool and the report need, with errors that name the path.
 enum FileSystem {
-    /// Creates `path` and its parents if missing.
-    static func makeDirectory(_ path: String) throws(FileSystemError) {
+    /// Creates `path` and its parents if missing; folders it creates get `mode` exactly (not the
+    /// umask's), existing ones keep theirs.
+    static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(FileSystemError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if mkdir(current, mode) == 0 {
+                if chmod(current, mode) != 0 { throw .current("set mode of folder", current) }
+            } else if errno != EEXIST {
                 throw .current("create folder", current)
             }
         }
@@ -65,12 +68,13 @@ enum FileSystem {
         return "\(info.st_dev):\(info.st_ino):\(info.st_size):\(mtime.tv_sec).\(mtime.tv_nsec)"
     }
 
-    /// Opens a spool file for locking: read-write where allowed (NFS clients emulate flock with
+    /// Opens a file for locking: read-write where allowed (NFS clients emulate flock with
     /// POSIX locks, which need write access for an exclusive lock), else read-only.
-    static func openForLock(_ path: String) -> Int32 {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+    static func openForLock(_ path: String, noFollow: Bool = false) -> Int32 {
+        let flags = O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0)
+        let fd = open(path, O_RDWR | flags)
         if fd >= 0 || (errno != EACCES && errno != EROFS && errno != EPERM) { return fd }
-        return open(path, O_RDONLY | O_CLOEXEC)
+        return open(path, O_RDONLY | flags)
     }
 
     /// Whether `path` names the file open at `descriptor`.
@@ -85,11 +89,26 @@ enum FileSystem {
     ///
     /// With `durable: false` (reports, which a later run rewrites anyway) the fsyncs are skipped:
     /// readers still never see a half-written file, but a power loss may lose the newest version.
-    static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String, durable: Bool = true) throws(FileSystemError) {
+    ///
+    /// The temporary name is random and created with `O_EXCL | O_NOFOLLOW`, so nothing planted in
+    /// the folder beforehand (a symlink, a file of the same name) is ever written through; the file
+    /// gets `mode` exactly, whatever the umask.
+    static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String, durable: Bool = true, mode: mode_t = 0o640) throws(FileSystemError) {
         let folder = parent(of: path)
-        let temporary = "\(folder)/.\(basename(of: path)).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var temporary = ""
+        var fd: Int32 = -1
+        for _ in 0..<8 {
+            temporary = "\(folder)/.\(basename(of: path)).\(randomHex()).tmp"
+            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if fd >= 0 || errno != EEXIST { break }
+        }
         guard fd >= 0 else { throw .current("create", temporary) }
+        if fchmod(fd, mode) != 0 {
+            let error = FileSystemError.current("set mode of", temporary)
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
         var failure: FileSystemError?
         if !writeAll(fd, bytes) { failure = .current("write", temporary) }
         if failure == nil && durable && fsync(fd) != 0 { failure = .current("sync", temporary) }
@@ -106,24 +125,42 @@ enum FileSystem {
         if durable { try syncDirectory(folder) }
     }
 
-    /// The names in a folder, without `.` and `..`.
+    /// The names in a folder, without `.` and `..` (and without names that are not UTF-8: `listing` has those).
     static func list(_ path: String) throws(FileSystemError) -> [String] {
+        try listing(path).names
+    }
+
+    /// The names in a folder, without `.` and `..`; names that are not valid UTF-8 (which no path
+    /// made from a `String` could open again) come apart, shown with U+FFFD for the bad bytes.
+    static func listing(_ path: String) throws(FileSystemError) -> (names: [String], notUTF8: [String]) {
         guard let dir = opendir(path) else { throw .current("list folder", path) }
         defer { closedir(dir) }
         var names: [String] = []
+        var notUTF8: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            let (name, valid) = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.prefix { $0 != 0 }
+                if let name = String(validating: bytes, as: UTF8.self) { return (name, true) }
+                return (String(decoding: bytes, as: UTF8.self), false)
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name == "." || name == ".." { continue }
+            if valid { names.append(name) } else { notUTF8.append(name) }
         }
-        return names
+        return (names, notUTF8)
     }
 
-    /// Size and modification time of a regular file; nil if it is missing or not a regular file.
+    /// Sixteen random hex digits, for names no one can guess ahead.
+    static func randomHex() -> String {
+        let value = UInt64.random(in: 0...UInt64.max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Size and modification time of a regular file; nil if it is missing or not a regular file
+    /// (a symbolic link is not followed).
     static func regularFileInfo(_ path: String) -> (size: Int64, modified: timespec)? {
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         #if canImport(Darwin)
         return (Int64(info.st_size), info.st_mtimespec)
         #else

@@ -49,18 +49,24 @@ enum RFC3339 {
         return offsetHour <= 23 && offsetMinute <= 59
     }
 
+    /// The times RFC 3339 can write: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    static let representable: ClosedRange<Int> = -62_167_219_200...253_402_300_799
+
     /// Formats seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (UTC), or with milliseconds when `milliseconds` is given.
+    ///
+    /// A time outside years 0000–9999 (a producer's file can carry any modification time) is
+    /// clamped to the nearest one that can be written.
     static func format(secondsSince1970 seconds: Int, milliseconds: Int? = nil) -> String {
-        var time = time_t(seconds)
+        var time = time_t(min(max(seconds, representable.lowerBound), representable.upperBound))
         var parts = tm()
-        gmtime_r(&time, &parts)
+        guard gmtime_r(&time, &parts) != nil else { return "1970-01-01T00:00:00Z" }
         func pad(_ value: Int32, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         var text = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
         text += "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
-        if let milliseconds { text += ".\(pad(Int32(milliseconds), 3))" }
+        if let milliseconds { text += ".\(pad(Int32(clamping: min(max(milliseconds, 0), 999)), 3))" }
         return text + "Z"
     }
 }

@@ -76,6 +76,7 @@ func testConfig(
     maxAttempts: Int = 3,
     backoff: String = "{initial: 10ms, max: 50ms}",
     retryFor: String = "0s",
+    retrySchedule: String? = nil,
     extra: String = ""
 ) -> String {
     """
@@ -88,7 +89,7 @@ func testConfig(
       timeout: \(timeout)
       max_attempts: \(maxAttempts)
       backoff: \(backoff)
-      retry_for: \(retryFor)
+      retry_for: \(retryFor)\(retrySchedule.map { "\n  retry_schedule: \($0)" } ?? "")
     \(extra)
     endpoints:
     \(endpoints)
