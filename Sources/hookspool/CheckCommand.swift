@@ -4,8 +4,8 @@ import WebhookSignature
 
 /// `hookspool check`: validate the config and show what it does.
 ///
-/// Nothing secret is printed: URLs are shown redacted (credentials and query values masked), secrets only
-/// as a count, extra headers only by name.
+/// Nothing secret is printed: URLs are shown redacted (credentials, query values and token-like path
+/// segments masked; see `EndpointURL.redacted`), secrets only as a count, extra headers only by name.
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",

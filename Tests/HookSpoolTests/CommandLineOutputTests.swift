@@ -59,6 +59,50 @@ struct CommandLineOutputTests {
         }
     }
 
+    @Test("check masks the tokens in Slack, Discord and Teams URL paths, inline or from file:; a bad url file: is exit 78 without the URL")
+    func checkHidesPathTokens() async throws {
+        let slackToken = "aB3dE5gH7jK9mN1pQ3rS5tV7"
+        let discordToken = "Zx9_Yw8-Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBaZx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe"
+        let teamsHex = "0123456789abcdef0123456789abcdef"
+        let guid = "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
+        let ws = try TestWorkspace()
+        try Data("https://discord.com/api/webhooks/123456789012345678/\(discordToken)\n".utf8).write(to: URL(fileURLWithPath: ws.root + "/discord.url"))
+        try ws.writeConfig("""
+            endpoints:
+              - name: slack
+                url: https://hooks.slack.com/services/T0ABC/B0DEF/\(slackToken)
+                events: ["*"]
+                secret: \(Self.secrets[0])
+              - name: discord
+                url: file:discord.url
+                events: ["*"]
+                secret: \(Self.secrets[0])
+              - name: teams
+                url: https://contoso.webhook.office.com/webhookb2/\(guid)@\(guid)/IncomingWebhook/\(teamsHex)/\(guid)
+                events: ["*"]
+                secret: \(Self.secrets[0])
+            """)
+        let result = try await BinaryTests.hookspool(["check"], in: ws.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = result.stdout + result.stderr
+        for secret in [slackToken, discordToken, teamsHex, guid, "123456789012345678"] {
+            #expect(!output.contains(secret), "\(secret) appeared in: \(output)")
+        }
+        for expected in [
+            "https://hooks.slack.com/services/T0ABC/B0DEF/***", "https://discord.com/api/webhooks/***/***",
+            "https://contoso.webhook.office.com/webhookb2/***/IncomingWebhook/***/***",
+        ] {
+            #expect(output.contains(expected), "missing \(expected) in: \(output)")
+        }
+
+        try Data("http://hooks.slack.com/services/T0ABC/B0DEF/\(slackToken)\n".utf8).write(to: URL(fileURLWithPath: ws.root + "/discord.url"))
+        let refused = try await BinaryTests.hookspool(["check"], in: ws.root)
+        #expect(refused.status == 78, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("config.yaml:7:"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("endpoints[1] (discord).url: the URL from file:discord.url: http:// is refused"), "\(refused.stderr)")
+        #expect(!(refused.stdout + refused.stderr).contains(slackToken) && !(refused.stdout + refused.stderr).contains("hooks.slack.com"))
+    }
+
     @Test("--log-format json: every line is one JSON object with time, level and msg; the summary is there")
     func jsonLogs() async throws {
         let ws = try TestWorkspace()

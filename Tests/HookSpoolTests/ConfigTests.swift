@@ -213,6 +213,104 @@ struct ConfigTests {
         #expect(plain?.description.contains("hunter2") == false)
     }
 
+    /// Tokens shaped like the ones Slack, Discord and Teams put in their webhook paths (made up, not real).
+    static let slackToken = "aB3dE5gH7jK9mN1pQ3rS5tV7"
+    static let discordToken = "Zx9_Yw8-Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBaZx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe"
+    static let teamsGUIDs = ["1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "7a8b9c0d-1e2f-3a4b-5c6d-7e8f9a0b1c2d", "3c4d5e6f-7a8b-9c0d-1e2f-3a4b5c6d7e8f"]
+    static let teamsHex = "0123456789abcdef0123456789abcdef"
+
+    @Test("redacted masks the tokens of Slack, Discord and Teams URLs and still sends them", arguments: [
+        ("https://hooks.slack.com/services/T0ABC1234/B0DEF5678/\(Self.slackToken)", "https://hooks.slack.com/services/T0ABC1234/B0DEF5678/***"),
+        ("https://hooks.slack.com/services/T0ABC/B0DEF/XXXXXXXXXXXXXXXXXXXXXXXX", "https://hooks.slack.com/services/T0ABC/B0DEF/***"),
+        ("https://discord.com/api/webhooks/123456789012345678/\(Self.discordToken)", "https://discord.com/api/webhooks/***/***"),
+        (
+            "https://contoso.webhook.office.com/webhookb2/\(Self.teamsGUIDs[0])@\(Self.teamsGUIDs[1])/IncomingWebhook/\(Self.teamsHex)/\(Self.teamsGUIDs[2])",
+            "https://contoso.webhook.office.com/webhookb2/***/IncomingWebhook/***/***"
+        ),
+        ("https://u:pw@hooks.slack.com:8443/services/T0ABC/B0DEF/\(Self.slackToken)?token=abc&x", "https://***@hooks.slack.com:8443/services/T0ABC/B0DEF/***?token=***&***"),
+    ])
+    func redactsPathTokens(url: String, expected: String) throws {
+        let parsed = try EndpointURL(parsing: url)
+        #expect(parsed.redacted == expected)
+        #expect(parsed.description == expected)
+        for secret in [Self.slackToken, Self.discordToken, Self.teamsHex, "XXXXXXXX", "pw@", "abc"] + Self.teamsGUIDs {
+            #expect(!parsed.redacted.contains(secret), "\(secret) in \(parsed.redacted)")
+        }
+        // What is sent is untouched.
+        #expect(parsed.requestURL == url.replacingOccurrences(of: "u:pw@", with: ""))
+    }
+
+    @Test("ordinary path segments stay readable beside a masked token", arguments: [
+        "/hooks", "/services", "/api/v1/webhooks", "/IncomingWebhook", "/v2/in", "/hooks/12345", "/T0ABC/B0DEF",
+        "/order-notifications", "/tenants/acme_corp/events.json", "/a-rather-long-readable-slug",
+    ])
+    func readableSegments(path: String) throws {
+        let parsed = try EndpointURL(parsing: "https://hooks.example.com\(path)/\(Self.slackToken)")
+        #expect(parsed.redacted == "https://hooks.example.com\(path)/***")
+    }
+
+    @Test("the masking rule: 16+ characters unless a lowercase slug shorter than 32")
+    func tokenRule() {
+        #expect(!EndpointURL.looksLikeToken("IncomingWebhook"))              // 15: short
+        #expect(!EndpointURL.looksLikeToken("abcdefghijklmnop"))             // 16, a-z only
+        #expect(!EndpointURL.looksLikeToken("order_notifications-eu.json"))  // slug characters only
+        #expect(EndpointURL.looksLikeToken("0123456789abcdef"))              // 16, digits
+        #expect(EndpointURL.looksLikeToken("1234567890123456"))              // 16, a long number
+        #expect(EndpointURL.looksLikeToken("ABCDEFGHIJKLMNOP"))              // 16, capitals
+        #expect(EndpointURL.looksLikeToken("abcdefghijklmnop%41"))           // percent-encoded
+        #expect(EndpointURL.looksLikeToken("abcdefghijklmnopqrstuvwxyzabcdef")) // 32 of anything
+        #expect(!EndpointURL.looksLikeToken(""))
+    }
+
+    @Test("url: env:NAME and url: file:PATH are read like secrets and checked like an inline URL")
+    func urlReferences() throws {
+        let dir = NSTemporaryDirectory() + "hookspool-url-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let slack = "https://hooks.slack.com/services/T0ABC/B0DEF/\(Self.slackToken)"
+        try Data("\(slack)\n".utf8).write(to: URL(fileURLWithPath: dir + "/orders.url"))
+
+        let fromEnv = try Config.parse(yaml: Self.yaml(url: "env:ORDERS_URL"), file: "c", baseDirectory: dir, environment: ["ORDERS_URL": slack])
+        #expect(fromEnv.endpoints.first?.url.requestURL == slack)
+        #expect(fromEnv.endpoints.first?.url.redacted == "https://hooks.slack.com/services/T0ABC/B0DEF/***")
+        let fromFile = try Config.parse(yaml: Self.yaml(url: "file:orders.url"), file: "c", baseDirectory: dir)
+        #expect(fromFile.endpoints.first?.url.requestURL == slack)
+        let absolute = try Config.parse(yaml: Self.yaml(url: "file:\(dir)/orders.url"), file: "c", baseDirectory: "/nonexistent")
+        #expect(absolute.endpoints.first?.url.requestURL == slack)
+    }
+
+    @Test("url: env: and file: mistakes name line, column and key, and never print the URL", arguments: [
+        ("env:MISSING", [:], "environment variable MISSING is not set"),
+        ("env:EMPTY", ["EMPTY": ""], "environment variable EMPTY is empty"),
+        ("\"env:\"", [:], "env: needs a variable name, e.g. env:ORDERS_URL"),
+        ("file:nope.url", [:], "cannot read URL file"),
+        ("file:empty.url", [:], "is empty"),
+        ("file:two-newlines.url", [:], "spaces or control characters"),
+        ("env:HTTP_URL", ["HTTP_URL": "http://hooks.example.com/services/T0ABC/B0DEF/aB3dE5gH7jK9mN1pQ3rS5tV7"], "the URL from env:HTTP_URL: http:// is refused"),
+        ("env:LOOP_URL", ["LOOP_URL": "https://127.0.0.1/services/T0ABC/B0DEF/aB3dE5gH7jK9mN1pQ3rS5tV7"], "the URL from env:LOOP_URL: its host is not a public address (loopback)"),
+        ("env:LOCAL_URL", ["LOCAL_URL": "https://secret-host.localhost/aB3dE5gH7jK9mN1pQ3rS5tV7"], "the URL from env:LOCAL_URL: its host is a loopback name"),
+        ("env:FTP_URL", ["FTP_URL": "ftp://hooks.example.com/aB3dE5gH7jK9mN1pQ3rS5tV7"], "the URL from env:FTP_URL: the URL must start with https://"),
+    ] as [(String, [String: String], String)])
+    func urlReferenceMistakes(reference: String, environment: [String: String], message: String) throws {
+        let dir = NSTemporaryDirectory() + "hookspool-url-mistakes-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("".utf8).write(to: URL(fileURLWithPath: dir + "/empty.url"))
+        try Data("https://hooks.example.com/\(Self.slackToken)\n\n".utf8).write(to: URL(fileURLWithPath: dir + "/two-newlines.url"))
+
+        let found = issues(Self.yaml(url: reference), environment: environment, baseDirectory: dir)
+        #expect(found.count == 1, "\(found)")
+        let issue = try #require(found.first)
+        #expect(issue.file == "config.yaml")
+        #expect(issue.line == 4)
+        #expect(issue.column != nil)
+        #expect(issue.key == "endpoints[0] (orders).url")
+        #expect(issue.message.contains(message), "\(issue.message)")
+        for leaked in [Self.slackToken, "127.0.0.1", "secret-host", "hooks.example.com"] {
+            #expect(!issue.description.contains(leaked), "\(leaked) in \(issue.description)")
+        }
+    }
+
     @Test("several mistakes are reported together, in file order")
     func manyMistakes() {
         let yaml = """

@@ -196,20 +196,7 @@ struct ConfigReader {
 
         var url: EndpointURL?
         if let urlNode = required(fields, node, displayKey, "url"), let text = string(urlNode, key: "\(displayKey).url", nonEmpty: true) {
-            do {
-                let parsed = try EndpointURL(parsing: text)
-                if parsed.scheme == "http" && !allowHTTP {
-                    fail(urlNode, "\(displayKey).url", "http:// is refused: use https://, or set allow_http: true on this endpoint (tests and local receivers only)")
-                } else if let address = parsed.literalAddress, let category = address.nonGlobalCategory, !allowPrivate {
-                    fail(urlNode, "\(displayKey).url", "\(address) is not a public address (\(category.rawValue)); set allow_private: true on this endpoint to allow it")
-                } else if parsed.literalAddress == nil, Self.isLocalhostName(parsed.host), !allowPrivate {
-                    fail(urlNode, "\(displayKey).url", "\(parsed.host) is a loopback name; set allow_private: true on this endpoint to allow it")
-                } else {
-                    url = parsed
-                }
-            } catch {
-                fail(urlNode, "\(displayKey).url", error.description)
-            }
+            url = readURL(urlNode, text: text, key: "\(displayKey).url", allowHTTP: allowHTTP, allowPrivate: allowPrivate)
         }
 
         var events: [EventPattern] = []
@@ -283,6 +270,40 @@ struct ConfigReader {
             allowPrivate: allowPrivate,
             tls: tls
         )
+    }
+
+    /// Reads `url:`, written inline or as `env:NAME` / `file:PATH` (resolved as secrets are), and checks it.
+    ///
+    /// A URL given by reference is a secret: messages about it say where it came from, never its text or host.
+    private mutating func readURL(_ node: Node, text: String, key: String, allowHTTP: Bool, allowPrivate: Bool) -> EndpointURL? {
+        let isReference = SecretReference.isReference(text)
+        let resolved: String
+        switch SecretReference.resolve(text, noun: "URL", baseDirectory: baseDirectory, environment: environment) {
+        case .success(let value):
+            resolved = value
+        case .failure(let problem):
+            fail(node, key, problem.description)
+            return nil
+        }
+        // Said first when the URL came by reference, which the message then names instead of the URL's text.
+        let source = isReference ? "the URL from \(text): " : ""
+        do {
+            let parsed = try EndpointURL(parsing: resolved)
+            if parsed.scheme == "http" && !allowHTTP {
+                fail(node, key, source + "http:// is refused: use https://, or set allow_http: true on this endpoint (tests and local receivers only)")
+            } else if let address = parsed.literalAddress, let category = address.nonGlobalCategory, !allowPrivate {
+                let what = isReference ? "its host" : "\(address)"
+                fail(node, key, source + "\(what) is not a public address (\(category.rawValue)); set allow_private: true on this endpoint to allow it")
+            } else if parsed.literalAddress == nil, Self.isLocalhostName(parsed.host), !allowPrivate {
+                let what = isReference ? "its host" : parsed.host
+                fail(node, key, source + "\(what) is a loopback name; set allow_private: true on this endpoint to allow it")
+            } else {
+                return parsed
+            }
+        } catch {
+            fail(node, key, source + error.description)
+        }
+        return nil
     }
 
     /// Reads `tls: {ca_file, cert_file, key_file}`, loading each file; cert_file and key_file come together.

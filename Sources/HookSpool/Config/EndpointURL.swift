@@ -14,7 +14,13 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
     public var requestTarget: String
     /// The `Host` header: the host, and the port when it is not the scheme's default.
     public var hostHeader: String
-    /// The URL with credentials and query values masked: safe for logs and reports.
+    /// The URL with credentials, query values and token-like path segments masked: safe for logs and reports.
+    ///
+    /// User info becomes `***@`, every query value `***` (names stay), and a path segment becomes `***`
+    /// when it is 16 characters or longer, unless it is shorter than 32 and made only of lowercase letters,
+    /// `-`, `_` and `.` (a slug such as `order-notifications`). So Slack's, Discord's and Teams' tokens,
+    /// GUIDs, long hex, base64url and long numbers are hidden, while `hooks`, `services`, `api/webhooks`,
+    /// `IncomingWebhook`, `v1` and short ids such as `T0ABC` stay readable. The host is shown as written.
     public var redacted: String
     /// The `Authorization` header value built from user info in the URL, if any.
     public var basicAuthorization: String?
@@ -74,7 +80,10 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
                 pair.contains("=") ? "\(pair.prefix { $0 != "=" })=***" : "***"
             }.joined(separator: "&")
         } ?? ""
-        self.redacted = "\(scheme)://\(hasUserInfo ? "***@" : "")\(hostPart)\(portPart)\(path)\(maskedQuery)"
+        let maskedPath = path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { Self.looksLikeToken($0) ? "***" : String($0) }
+            .joined(separator: "/")
+        self.redacted = "\(scheme)://\(hasUserInfo ? "***@" : "")\(hostPart)\(portPart)\(maskedPath)\(maskedQuery)"
 
         if hasUserInfo {
             let user = components.user ?? ""
@@ -83,5 +92,15 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         } else {
             self.basicAuthorization = nil
         }
+    }
+
+    /// Whether a (percent-encoded) path segment is masked in `redacted`; the rule is in its doc comment.
+    static func looksLikeToken(_ segment: Substring) -> Bool {
+        let count = segment.utf8.count
+        if count < 16 { return false }
+        if count >= 32 { return true }
+        // Only a-z, '-', '_' and '.': a slug of words, not a token.
+        let isSlug = segment.utf8.allSatisfy { byte in (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F || byte == 0x2E }
+        return !isSlug
     }
 }
