@@ -134,11 +134,17 @@ struct HostileSpoolTests {
             }
             return .ok
         }) { receiver in
-            let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: 1))
+            let config = testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: 1)
+            let outcome = try await ws.run(config)
             let fifos = ws.files("incoming").count
             #expect(receiver.requests.count + fifos == 40, "every file was delivered or is a FIFO left in incoming/")
-            #expect(outcome.report.errors.filter { $0.contains(": a FIFO;") }.count == fifos)
-            #expect(fifos == 0 || outcome.exitStatus == .failures)
+            // A swap the claim saw is refused at once; one made while the claim ran is a file its
+            // producer took back, and the FIFO is refused by the next run. Never an I/O error.
+            #expect(outcome.exitStatus != .ioError)
+            #expect(outcome.report.errors.filter { $0.contains(": a FIFO;") }.count <= fifos)
+            let next = try await ws.run(config)
+            #expect(next.report.errors.filter { $0.contains(": a FIFO;") }.count == fifos)
+            #expect(fifos == 0 || next.exitStatus == .failures)
         }
         #expect(ws.files("processing").isEmpty)
     }

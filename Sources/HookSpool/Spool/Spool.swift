@@ -239,6 +239,9 @@ public struct Spool: Sendable {
             moved = try FileSystem.moveNoReplace(source, to: destination)
         } catch where error.code == EPERM && entry.folder == .incoming {
             return .refused(.notWritable)
+        } catch where error.code == ENOENT {
+            // Taken back by its producer (or by another run) after it was opened.
+            return .alreadyClaimed
         }
         if !moved {
             if FileSystem.sameFile(destination, descriptor: fd) {
