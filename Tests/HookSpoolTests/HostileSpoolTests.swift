@@ -206,7 +206,9 @@ struct HostileSpoolTests {
     @Test("times a producer's file system accepts, however absurd, never crash a run")
     func absurdFileTimes() async throws {
         // The formatter itself, at the edges of what a time_t holds.
-        for seconds in [Int.max, Int.min, Int(Int32.max) * 1_000_000, -1, 0] {
+        // 67,768,036,191,676,799 is the last second gmtime can express (year 2,147,485,547): its
+        // tm_year + 1900 overflowed an Int32 and trapped, wedging every later run.
+        for seconds in [Int.max, Int.min, 67_768_036_191_676_799, Int(Int32.max) * 1_000_000, -1, 0] {
             let text = RFC3339.format(secondsSince1970: seconds, milliseconds: 999)
             #expect(text.count == 24, "\(seconds) → \(text)")
         }
@@ -214,7 +216,7 @@ struct HostileSpoolTests {
         #expect(RFC3339.format(secondsSince1970: Int.min) == "0000-01-01T00:00:00Z")
 
         let ws = try TestWorkspace()
-        let times: [Int] = [Int(Int64.max / 2), 1 << 40, -(1 << 40), 0]
+        let times: [Int] = [67_768_036_191_676_799, Int(Int64.max / 2), 1 << 40, -(1 << 40), 0]
         for (n, _) in times.enumerated() { try ws.drop("t\(n).ndjson", [#"{"type":"t"}"#]) }
         var accepted = 0
         for (n, seconds) in times.enumerated() {
