@@ -25,7 +25,7 @@ struct CheckCommand: AsyncParsableCommand {
         print("spool:    \(config.spoolDirectory)")
         print("reports:  \(config.reportDirectory) (keeps the newest \(config.reportKeep) runs)")
         print("metrics:  \(config.metricsTextfile ?? "none (metrics.textfile is not set)")")
-        print("limits:   max_event_bytes \(Self.size(config.limits.maxEventBytes))")
+        print("limits:   max_event_bytes \(Self.size(config.limits.maxEventBytes)), max_file_bytes \(Self.size(config.limits.maxFileBytes))")
         let d = config.delivery
         print("delivery: concurrency \(d.concurrency), timeout \(format(d.timeout)), max_attempts \(d.maxAttempts), backoff \(format(d.backoff.initial))…\(format(d.backoff.max))")
         print("          retry_for \(format(d.retryFor))\(d.retryFor == .zero ? " (no deferral: fail within the run)" : ""), retry_schedule \(d.retrySchedule.map(format).joined(separator: ", ")), disable_after \(format(d.disableAfter))")

@@ -22,10 +22,15 @@ struct BinaryTests {
     /// Runs the binary to completion. The blocking reads and wait happen on threads of their own
     /// (see `BlockingThread`), never on the pool the in-process receivers answer from.
     static func hookspool(_ arguments: [String], in directory: String) async throws -> Result {
+        try await run(binary, arguments, in: directory)
+    }
+
+    /// Runs `executable` to completion, as `hookspool(_:in:)` does.
+    static func run(_ executable: String, _ arguments: [String], in directory: String) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             BlockingThread.detach {
                 let process = Process()
-                process.executableURL = URL(fileURLWithPath: binary)
+                process.executableURL = URL(fileURLWithPath: executable)
                 process.arguments = arguments
                 process.currentDirectoryURL = URL(fileURLWithPath: directory)
                 let out = Pipe()

@@ -188,6 +188,44 @@ struct HostileSpoolTests {
         #expect(ws.files("done") == ["locked.ndjson"])
     }
 
+    @Test("a name that starts with a combining mark: its helpers are still hidden, so a deferred file comes back whole and once")
+    func combiningMarkName() async throws {
+        let ws = try TestWorkspace()
+        // "\u{301}x": in ".\u{301}x.ndjson.journal" the dot and the mark are one Character, not ".".
+        let name = "\u{301}x.ndjson"
+        try ws.drop(name, [Self.event])
+        let calls = Mutex(0)
+        try await LoopbackReceiver.run(handler: { _ in
+            calls.withLock { $0 += 1; return $0 } == 1 ? ReceiverReply(status: 503) : .ok
+        }) { receiver in
+            let config = testConfig(endpoints: testEndpoint(port: receiver.port), maxAttempts: 1, retryFor: "1h")
+            let first = try await ws.run(config)
+            #expect(first.exitStatus == .tempFail)
+            #expect(ws.files("deferred") == [name])
+            _ = try Spool(root: ws.spool).makeDeferredDue()
+            let second = try await ws.run(config)
+            #expect(second.exitStatus == .ok)
+            #expect(second.report.totals.files == 1, "the journal was taken for a spool file")
+            #expect(receiver.requests.count == 2)
+        }
+        #expect(ws.files("done") == [name] && ws.files("failed").isEmpty && ws.files("deferred").isEmpty)
+    }
+
+    @Test("a sparse file of a terabyte is refused at once, not read; the others are delivered")
+    func hugeSparseFile() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("huge.ndjson", [Self.event])
+        try ws.drop("good.ndjson", [Self.event.replacingOccurrences(of: "evt_ok", with: "evt_2")])
+        #expect(truncate(ws.spool + "/incoming/huge.ndjson", 1 << 40) == 0)
+        try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
+            let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port)))
+            #expect(outcome.exitStatus == .failures)
+            #expect(outcome.report.errors.contains { $0.contains("huge.ndjson: a file of 1099511627776 bytes (limits.max_file_bytes is 4294967296)") })
+            #expect(receiver.requests.count == 1)
+        }
+        #expect(ws.files("incoming") == ["huge.ndjson"])
+    }
+
     @Test("a file the service may not read is refused (exit 1), not an I/O error (74)", .enabled(if: geteuid() != 0, "root reads any file"))
     func unreadableFile() async throws {
         let ws = try TestWorkspace()
@@ -298,7 +336,7 @@ struct HostileSpoolTests {
         #expect(SpoolRefusal.forType(S_IFCHR | 0o666) == .device)
         #expect(SpoolRefusal.forType(S_IFBLK | 0o660) == .device)
         #expect(SpoolRefusal.forType(S_IFLNK | 0o777) == .symbolicLink)
-        let all: [SpoolRefusal] = [.symbolicLink, .fifo, .socket, .device, .folder, .otherType, .hardLinked(links: 2), .unreadable, .notWritable, .nameNotUTF8, .nameTooLong(bytes: 300)]
+        let all: [SpoolRefusal] = [.symbolicLink, .fifo, .socket, .device, .folder, .otherType, .hardLinked(links: 2), .unreadable, .leased, .tooLarge(bytes: 10, limit: 5), .nameNotUTF8, .nameTooLong(bytes: 300)]
         #expect(Set(all.map(\.description)).count == all.count)
     }
 }

@@ -32,6 +32,23 @@ struct RetryAfterTests {
         }
     }
 
+    @Test("deliveries already queued for the endpoint's slots wait too: none is sent before the time it asked for")
+    func queuedDeliveriesWait() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", (1...4).map { #"{"id":"evt_\#($0)","type":"t"}"# })
+        let endpoint = AskOnceToWait(2)
+        try await LoopbackReceiver.run(handler: endpoint.reply) { receiver in
+            let config = testConfig(endpoints: testEndpoint(port: receiver.port, more: "concurrency: 1"), backoff: "{initial: 10ms, max: 5s}")
+            let outcome = try await ws.run(config)
+            #expect(outcome.exitStatus == .ok)
+            let times = receiver.requests.map(\.receivedAt)
+            #expect(times.count == 5)
+            for later in times.dropFirst() {
+                #expect(times[0].duration(to: later) >= .seconds(2), "sent during the endpoint's Retry-After")
+            }
+        }
+    }
+
     @Test("a wait longer than the run waits defers the delivery, due then; no run sends to the endpoint sooner, not even new files")
     func defersALongerWait() async throws {
         let ws = try TestWorkspace()

@@ -106,8 +106,9 @@ struct ConfigReader {
         if let node = top["metrics"], let fields = mapping(node, key: "metrics", allowed: ["textfile"]) {
             if let value = required(fields, node, "metrics", "textfile") { metricsTextfile = readMetricsTextfile(value, key: "metrics.textfile") }
         }
-        if let node = top["limits"], let fields = mapping(node, key: "limits", allowed: ["max_event_bytes"]) {
+        if let node = top["limits"], let fields = mapping(node, key: "limits", allowed: ["max_event_bytes", "max_file_bytes"]) {
             if let value = fields["max_event_bytes"], let n = size(value, key: "limits.max_event_bytes", in: 64...(64 << 20)) { limits.maxEventBytes = n }
+            if let value = fields["max_file_bytes"], let n = size(value, key: "limits.max_file_bytes", in: 1024...(1 << 50)) { limits.maxFileBytes = n }
         }
 
         var endpoints: [Endpoint] = []

@@ -96,8 +96,13 @@ public struct Backoff: Sendable, Equatable {
 public struct Limits: Sendable, Equatable {
     /// The largest event line accepted, in bytes.
     public var maxEventBytes: Int = 1 << 20
+    /// The largest spool file taken, in bytes; a larger one (a sparse file can claim any size) is refused.
+    public var maxFileBytes: Int = Limits.defaultMaxFileBytes
 
-    public init(maxEventBytes: Int = 1 << 20) {
+    public static let defaultMaxFileBytes = 4 << 30
+
+    public init(maxEventBytes: Int = 1 << 20, maxFileBytes: Int = Limits.defaultMaxFileBytes) {
         self.maxEventBytes = maxEventBytes
+        self.maxFileBytes = maxFileBytes
     }
 }

@@ -45,10 +45,16 @@ final class Dispatcher: Sendable {
     private let logger: Logger
     private let control: RunControl
     private let retryFor: Duration
+    /// Keeps an endpoint's `Retry-After` wait (unix seconds) for the runs that start while it lasts.
+    private let recordHold: @Sendable (_ endpoint: Int, _ untilUnix: Double) -> Void
 
     static let userAgent = "hookspool/\(HookSpoolVersion.current)"
 
-    init(targets: [Target], concurrency: Int, retryFor: Duration, transport: HTTPTransport, ledger: Ledger, control: RunControl, logger: Logger) {
+    init(
+        targets: [Target], concurrency: Int, retryFor: Duration, transport: HTTPTransport, ledger: Ledger, control: RunControl, logger: Logger,
+        recordHold: @escaping @Sendable (_ endpoint: Int, _ untilUnix: Double) -> Void = { _, _ in }
+    ) {
+        self.recordHold = recordHold
         self.targets = targets
         self.global = AsyncSemaphore(permits: concurrency)
         self.retryFor = retryFor
@@ -86,7 +92,7 @@ final class Dispatcher: Sendable {
             }
             // The endpoint asked to wait (Retry-After): never send sooner; a wait longer than this
             // run waits between attempts leaves the delivery to a later run, due then.
-            let wait = target.hold.remaining(now: Date().timeIntervalSince1970)
+            let wait = target.hold.remaining()
             if wait > 0 {
                 if Duration.seconds(wait) > target.retryPolicy.backoff.max {
                     return deferOrFail(
@@ -100,7 +106,7 @@ final class Dispatcher: Sendable {
             }
             number += 1
             await target.window.acquire()
-            if control.isStopping || target.circuit.isOpen || target.disabled.reason != nil {
+            if control.isStopping || target.circuit.isOpen || target.disabled.reason != nil || target.hold.remaining() > 0 {
                 // Checked before taking a global slot too: after a circuit opens, the deliveries
                 // queued for the endpoint leave at once instead of each waiting behind healthy traffic.
                 target.window.release(answered: nil)
@@ -108,8 +114,9 @@ final class Dispatcher: Sendable {
                 continue
             }
             await global.acquire()
-            if control.isStopping || target.circuit.isOpen || target.disabled.reason != nil {
-                // Woke up to a stop, an open circuit or a disabled endpoint: this attempt never starts.
+            if control.isStopping || target.circuit.isOpen || target.disabled.reason != nil || target.hold.remaining() > 0 {
+                // Woke up to a stop, an open circuit, a disabled endpoint or a Retry-After that came
+                // meanwhile: this attempt never starts (the top of the loop waits or defers).
                 global.release()
                 target.window.release(answered: nil)
                 number -= 1
@@ -167,14 +174,18 @@ final class Dispatcher: Sendable {
                     // Holds every delivery to the endpoint; the top of the loop waits it out or defers.
                     target.hold.extend(untilUnix: Date().timeIntervalSince1970 + retryAfter.seconds)
                 }
-                let asked = target.hold.remaining(now: Date().timeIntervalSince1970)
+                let asked = target.hold.remaining()
+                if Duration.seconds(asked) > target.retryPolicy.backoff.max, let until = target.hold.toRecord() {
+                    // Longer than this run waits: runs that start meanwhile must hold too.
+                    recordHold(index, until)
+                }
                 if number >= target.retryPolicy.maxAttempts || Duration.seconds(asked) > target.retryPolicy.backoff.max {
                     return deferOrFail(event, index, file, attempt: attempt, firstAttempt: started)
                 }
-                if attempt.retryAfter == nil {
-                    await control.sleep(for: target.retryPolicy.delay(afterAttempt: number, retryAfter: nil, using: &random), unless: target.sidelined)
-                    if control.isStopping { return .interrupted }
-                }
+                // The backoff always, Retry-After or not (a `Retry-After: 0` is no reason to hammer);
+                // the top of the loop then waits out whatever remains of the endpoint's wait.
+                await control.sleep(for: target.retryPolicy.delay(afterAttempt: number, retryAfter: nil, using: &random), unless: target.sidelined)
+                if control.isStopping { return .interrupted }
             }
         }
     }

@@ -1,25 +1,43 @@
+import Foundation
 import Synchronization
 
 /// The time before which an endpoint asked, with `Retry-After`, not to be sent to: held for the
 /// whole run (every delivery to it waits or is deferred) and carried to later runs in its health.
 final class RetryAfterHold: Sendable {
-    /// Unix seconds; zero when no wait was asked for.
-    private let until: Mutex<Double>
+    private struct State {
+        /// Unix seconds; zero when no wait was asked for.
+        var until: Double
+        /// The `until` last written to the endpoints' health.
+        var recorded: Double
+    }
+
+    private let state: Mutex<State>
 
     init(untilUnix: Double = 0) {
-        until = Mutex(untilUnix)
+        state = Mutex(State(until: untilUnix, recorded: untilUnix))
     }
 
     /// Moves the hold later, never earlier.
     func extend(untilUnix time: Double) {
-        until.withLock { $0 = max($0, time) }
+        state.withLock { $0.until = max($0.until, time) }
     }
 
     /// The end of the hold (unix seconds), zero when there is none.
-    var untilUnix: Double { until.withLock { $0 } }
+    var untilUnix: Double { state.withLock { $0.until } }
 
-    /// Seconds still to wait at `now` (unix seconds); zero when the hold is over.
-    func remaining(now: Double) -> Double {
-        max(0, untilUnix - now)
+    /// Seconds still to wait now; zero when the hold is over (or there never was one).
+    func remaining() -> Double {
+        let until = untilUnix
+        guard until > 0 else { return 0 }
+        return max(0, until - Date().timeIntervalSince1970)
+    }
+
+    /// The end of the hold, when it is more than a second past what was last recorded (and marks it recorded); else nil.
+    func toRecord() -> Double? {
+        state.withLock { state in
+            guard state.until > state.recorded + 1 else { return nil }
+            state.recorded = state.until
+            return state.until
+        }
     }
 }

@@ -34,6 +34,13 @@ public struct EndpointHealth: Sendable, Codable, Equatable {
         self.disabled = disabled
     }
 
+    /// Keeps the later of the stored `Retry-After` wait and `untilUnix`.
+    mutating func holdRetryAfter(untilUnix: Double) {
+        let stored = retryAfterUntil.flatMap(Self.parse)?.timeIntervalSince1970 ?? 0
+        guard untilUnix > stored, untilUnix < 253_402_300_799 else { return }
+        retryAfterUntil = RFC3339.format(secondsSince1970: Int(untilUnix.rounded(.up)))
+    }
+
     /// `healthy`, `failing` or `disabled`.
     public var state: String {
         if disabled != nil { return "disabled" }

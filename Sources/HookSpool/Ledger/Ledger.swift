@@ -19,6 +19,7 @@ final class Ledger: Sendable {
         var errors: [String] = []
         var ioError = false
         var refusedFiles = 0
+        var unresumable = 0
         var filesPlanned = 0
         var readingFinished = false
     }
@@ -132,18 +133,27 @@ final class Ledger: Sendable {
     static let refusedListed = 100
 
     /// Records a name in `incoming/` that is not a spool file (left where it is): an error of the
-    /// producer's, like an invalid line, so the run exits 1.
-    func refused(_ entry: RefusedEntry) {
+    /// producer's, like an invalid line, so the run exits 1. Returns whether it is listed (the first `refusedListed`).
+    @discardableResult
+    func refused(_ entry: RefusedEntry) -> Bool {
         state.withLock { state in
             state.refusedFiles += 1
-            if state.refusedFiles <= Self.refusedListed {
-                state.errors.append("refused incoming/\(entry.name): \(entry.reason); left where it is, never read")
-            }
+            guard state.refusedFiles <= Self.refusedListed else { return false }
+            state.errors.append("refused incoming/\(entry.name): \(entry.reason); left where it is, never read")
+            return true
         }
     }
 
-    /// How many names in `incoming/` were refused.
-    var refusedFiles: Int { state.withLock { $0.refusedFiles } }
+    /// Records a file in `processing/` that cannot be resumed (a sentence saying why); the run exits 1.
+    func refusedInProcessing(_ problem: String) {
+        state.withLock { state in
+            state.unresumable += 1
+            state.errors.append(problem)
+        }
+    }
+
+    /// How many names in `incoming/` were refused, and files in `processing/` could not be resumed.
+    var refusedFiles: Int { state.withLock { $0.refusedFiles + $0.unresumable } }
 
     /// How many files the run means to work on, once the spool has been listed.
     func planned(files: Int) {

@@ -45,7 +45,7 @@ public struct BatchRun: Sendable {
         let runID = Self.makeRunID(started)
         let ledger = Ledger(endpoints: config.endpoints)
         monitor.attach(ledger)
-        let spool = Spool(root: config.spoolDirectory)
+        let spool = Spool(root: config.spoolDirectory, maxFileBytes: config.limits.maxFileBytes)
         var logger = self.logger
         logger[metadataKey: "hookspool.run"] = "\(runID)"
 
@@ -114,7 +114,10 @@ public struct BatchRun: Sendable {
                 work = listing.ready.map { .dryRun($0) }
             } else {
                 // Files whose run died first, then deferred files that are due, then new ones.
-                let orphans = try spool.orphans()
+                let orphans = try spool.orphans { problem in
+                    ledger.refusedInProcessing(problem)
+                    logger.error("a file in processing/ cannot be resumed; it stays there", metadata: ["error": "\(problem)"])
+                }
                 for file in orphans {
                     logger.notice("resuming a file whose run stopped", metadata: ["hookspool.file": "\(file.name)"])
                 }
@@ -190,7 +193,18 @@ public struct BatchRun: Sendable {
             transport: transport,
             ledger: ledger,
             control: control,
-            logger: logger
+            logger: logger,
+            recordHold: { [config] index, until in
+                // Once per endpoint and wait, off the hot path: one locked update of endpoints.json.
+                let name = config.endpoints[index].name
+                do {
+                    try health.update { health in
+                        health[name, default: EndpointHealth()].holdRetryAfter(untilUnix: until)
+                    }
+                } catch {
+                    logger.warning("cannot record an endpoint's Retry-After for later runs", metadata: ["hookspool.endpoint": "\(name)", "error": "\(error)"])
+                }
+            }
         )
 
         let syncer = FolderSyncer()
@@ -221,7 +235,7 @@ public struct BatchRun: Sendable {
                         // made ahead never hide much work from runs started meanwhile.
                         var bytes: Int64 = 0
                         while next < work.count, entries.count < Self.claimBatch, case .claim(let entry) = work[next],
-                            entries.isEmpty || bytes + entry.size <= Self.claimBatchBytes
+                            entries.isEmpty || entry.size <= Self.claimBatchBytes - bytes
                         {
                             entries.append(entry)
                             bytes += entry.size
@@ -259,11 +273,13 @@ public struct BatchRun: Sendable {
     /// Reports names in `incoming/` that are not spool files; they stay where they are.
     private func refuse(_ entries: [RefusedEntry], ledger: Ledger, logger: Logger) {
         for entry in entries {
-            ledger.refused(entry)
-            logger.error(
-                "refusing a file in incoming/ that is not a spool file; left where it is, never read",
-                metadata: ["hookspool.file": "incoming/\(entry.name)", "reason": "\(entry.reason)"]
-            )
+            // One log line each for as many as the report lists; then a count, at the end of the run.
+            if ledger.refused(entry) {
+                logger.error(
+                    "refusing a file in incoming/ that is not a spool file; left where it is, never read",
+                    metadata: ["hookspool.file": "incoming/\(entry.name)", "reason": "\(entry.reason)"]
+                )
+            }
         }
     }
 
@@ -275,7 +291,9 @@ public struct BatchRun: Sendable {
         do {
             let updated = try store.update { health in
                 for (endpoint, hold) in zip(config.endpoints, holds) {
-                    let until = hold.untilUnix
+                    // The later of what is stored (another run's, maybe) and this run's; a wait that is over goes.
+                    let stored = health[endpoint.name]?.retryAfterUntil.flatMap(EndpointHealth.parse)?.timeIntervalSince1970 ?? 0
+                    let until = max(stored, hold.untilUnix)
                     let text = until > now.timeIntervalSince1970 ? RFC3339.format(secondsSince1970: Int(until.rounded(.up))) : nil
                     if health[endpoint.name]?.retryAfterUntil != text {
                         health[endpoint.name, default: EndpointHealth()].retryAfterUntil = text
@@ -409,7 +427,7 @@ public struct BatchRun: Sendable {
 
     /// A reader over the claimed file (in a dry run, the file in `incoming/`, opened as a claim
     /// would), up to the size it had when opened; and the file's modification time.
-    private func lineReader(for file: FileTask, spool: Spool) throws -> (LineReader, modified: timespec)? {
+    private func lineReader(for file: FileTask, spool: Spool, ledger: Ledger, logger: Logger) throws -> (LineReader, modified: timespec)? {
         if let claimed = file.claimed {
             let reader = LineReader(descriptor: claimed.descriptor, path: claimed.path, maxLineBytes: config.limits.maxEventBytes, limit: claimed.size)
             return (reader, claimed.modified)
@@ -421,7 +439,10 @@ public struct BatchRun: Sendable {
                 limit: opened.size, ownsDescriptor: true
             )
             return (reader, opened.modified)
-        case .missing, .refused:
+        case .refused(let reason):
+            refuse([RefusedEntry(name: file.name, reason: reason)], ledger: ledger, logger: logger)
+            return nil
+        case .missing:
             return nil
         case .failed(let error):
             throw error
@@ -466,7 +487,7 @@ public struct BatchRun: Sendable {
         shares: [AsyncSemaphore], moreFiles: Bool, lagging: inout Set<Int>, group: inout DiscardingTaskGroup, ledger: Ledger,
         runID: String, logger: Logger
     ) async throws -> Bool {
-        guard let opened = try lineReader(for: file, spool: spool) else { return true }
+        guard let opened = try lineReader(for: file, spool: spool, ledger: ledger, logger: logger) else { return true }
         let (reader, modified) = opened
         // Per endpoint, where its deliveries wait for a later pass.
         var skippedFrom: [Int: Behind] = [:]

@@ -15,8 +15,12 @@ public struct Spool: Sendable {
     /// The spool's root folder (absolute).
     public let root: String
 
-    public init(root: String) {
+    /// The largest file claimed from `incoming/` (`limits.max_file_bytes`).
+    public var maxFileBytes: Int64
+
+    public init(root: String, maxFileBytes: Int = Limits.defaultMaxFileBytes) {
         self.root = root
+        self.maxFileBytes = Int64(maxFileBytes)
     }
 
     public var incoming: String { root + "/incoming" }
@@ -45,8 +49,19 @@ public struct Spool: Sendable {
 
     /// Whether a producer's file name is ready to be read: `.ndjson` or `.jsonl`, and not a temporary name.
     public static func isReadyName(_ name: String) -> Bool {
-        if name.hasPrefix(".") || name.hasSuffix(".tmp") { return false }
-        return name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl")
+        if isHidden(name) || endsWith(name, ".tmp") { return false }
+        return endsWith(name, ".ndjson") || endsWith(name, ".jsonl")
+    }
+
+    /// Whether a name's first byte is a dot: a producer's temporary name, or one of hookspool's
+    /// helpers. Bytes, not characters: `"." + "\u{301}x"` is one character that is not `"."`.
+    static func isHidden(_ name: String) -> Bool {
+        name.utf8.first == UInt8(ascii: ".")
+    }
+
+    /// Whether a name's bytes end with `suffix`'s.
+    static func endsWith(_ name: String, _ suffix: String) -> Bool {
+        name.utf8.count >= suffix.utf8.count && name.utf8.reversed().starts(with: suffix.utf8.reversed())
     }
 
     /// The ready files in `incoming/`, oldest first (by modification time, then name); other names
@@ -56,9 +71,12 @@ public struct Spool: Sendable {
         var ready: [SpoolEntry] = []
         var ignored: [String] = []
         let listing = try FileSystem.listing(incoming)
-        var refused = listing.notUTF8.map { RefusedEntry(name: $0, reason: .nameNotUTF8) }
+        // A name that is not UTF-8 (shown with U+FFFD for its bad bytes) is judged like the others
+        // first: a temporary or other name is no concern of the run's.
+        var refused = listing.notUTF8.filter(Spool.isReadyName).map { RefusedEntry(name: $0, reason: .nameNotUTF8) }
+        ignored += listing.notUTF8.filter { !Spool.isHidden($0) && !Spool.endsWith($0, ".tmp") && !Spool.isReadyName($0) }
         for name in listing.names {
-            if name.hasPrefix(".") || name.hasSuffix(".tmp") { continue }
+            if Spool.isHidden(name) || Spool.endsWith(name, ".tmp") { continue }
             guard Spool.isReadyName(name) else {
                 ignored.append(name)
                 continue
@@ -74,6 +92,10 @@ public struct Spool: Sendable {
                 continue
             }
             guard let info = FileSystem.regularFileInfo(path) else { continue }
+            if info.size > maxFileBytes {
+                refused.append(RefusedEntry(name: name, reason: .tooLarge(bytes: info.size, limit: maxFileBytes)))
+                continue
+            }
             ready.append(SpoolEntry(name: name, size: info.size, modified: info.modified, folder: .incoming))
         }
         ready.sort { ($0.modified.tv_sec, $0.modified.tv_nsec, $0.name) < ($1.modified.tv_sec, $1.modified.tv_nsec, $1.name) }
@@ -86,7 +108,7 @@ public struct Spool: Sendable {
     public func dueDeferred(now: Int64) throws(FileSystemError) -> (due: [SpoolEntry], waiting: Int) {
         var due: [(entry: SpoolEntry, at: Int64)] = []
         var waiting = 0
-        for name in try FileSystem.list(deferred) where !name.hasPrefix(".") {
+        for name in try FileSystem.list(deferred) where !Spool.isHidden(name) {
             guard let info = FileSystem.regularFileInfo("\(deferred)/\(name)") else { continue }
             let next = FileSystem.regularFileInfo("\(deferred)/\(Spool.journalName(for: name))").map { Int64($0.modified.tv_sec) } ?? 0
             if next <= now {
@@ -102,7 +124,7 @@ public struct Spool: Sendable {
     public func makeDeferredDue() throws(FileSystemError) -> Int {
         var count = 0
         let now = Int64(time(nil))
-        for name in try FileSystem.list(deferred) where !name.hasPrefix(".") {
+        for name in try FileSystem.list(deferred) where !Spool.isHidden(name) {
             let journal = "\(deferred)/\(Spool.journalName(for: name))"
             if access(journal, F_OK) == 0 { try FileSystem.setModificationTime(journal, seconds: now) }
             count += 1
@@ -111,39 +133,61 @@ public struct Spool: Sendable {
     }
 
     /// Files in `processing/` whose owner is gone (their lock could be taken): locked now, for this run to resume.
-    public func orphans() throws(FileSystemError) -> [ClaimedFile] {
+    ///
+    /// A file that cannot be resumed (it cannot be opened, or is no longer a regular file) is left
+    /// where it is and passed to `problem`, one sentence each; the others are resumed all the same.
+    public func orphans(problem: (String) -> Void = { _ in }) throws(FileSystemError) -> [ClaimedFile] {
         var found: [ClaimedFile] = []
         let names = try FileSystem.list(processing)
-        let present = Set(names)
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".lock") {
-            // A lock file left by a run killed while it held it: remove it, unless a run holds it.
-            let data = String(name.dropFirst().dropLast(".lock".count))
-            if !present.contains(data), let stale = try SpoolLock.acquire(data, in: processing) { stale.release() }
+        // Bytes, not Strings: two names that differ only in Unicode normalisation are two files.
+        let present = Set(names.map { Array($0.utf8) })
+        for name in names where Spool.isHidden(name) {
+            if Spool.endsWith(name, ".lock") {
+                // A lock file left by a run killed while it held it: remove it, unless a run holds it.
+                let data = String(decoding: name.utf8.dropFirst().dropLast(".lock".utf8.count), as: UTF8.self)
+                if !present.contains(Array(data.utf8)), let stale = try SpoolLock.acquire(data, in: processing) { stale.release() }
+            } else if SpoolLock.isUniqueName(name), let info = FileSystem.regularFileInfo("\(processing)/\(name)"),
+                Int64(time(nil)) - Int64(info.modified.tv_sec) > 60
+            {
+                // A lock file's unique first name, left by a run killed while it made the lock.
+                try FileSystem.remove("\(processing)/\(name)")
+            }
         }
-        for name in names.sorted() where !name.hasPrefix(".") {
+        for name in names.sorted() where !Spool.isHidden(name) {
             guard let lock = try SpoolLock.acquire(name, in: processing) else { continue }
             let file: OpenedSpoolFile
             switch FileSystem.openSpoolFile(name, in: processing, singleLink: false) {
-            case .opened(let opened): file = opened
-            case .missing, .refused:
-                // Finished and moved between the listing and the lock (or nothing a run put there).
+            case .opened(let opened):
+                file = opened
+            case .missing:
+                // Finished and moved between the listing and the lock.
                 lock.release()
+                continue
+            case .refused(let reason):
+                lock.release()
+                problem("processing/\(name) cannot be resumed: \(reason); it stays there")
                 continue
             case .failed(let error):
                 lock.release()
-                throw error
+                problem("processing/\(name) cannot be resumed: \(error); it stays there")
+                continue
             }
             // A claim that stopped between link and unlink leaves a second name in incoming/ or
             // deferred/: remove it, or a later run would claim the same events again.
+            var removed = true
             for folder in [incoming, deferred] where FileSystem.sameFile("\(folder)/\(name)", descriptor: file.descriptor) {
                 do {
                     try FileSystem.remove("\(folder)/\(name)")
                     try FileSystem.syncDirectory(folder)
                 } catch {
-                    close(file.descriptor)
-                    lock.release()
-                    throw error
+                    problem("processing/\(name) cannot be resumed: its second name in \(folder) cannot be removed: \(error)")
+                    removed = false
                 }
+            }
+            guard removed else {
+                close(file.descriptor)
+                lock.release()
+                continue
             }
             found.append(ClaimedFile(name: name, path: "\(processing)/\(name)", file: file, lock: lock))
         }
@@ -213,6 +257,10 @@ public struct Spool: Sendable {
         case .failed(let error): throw error
         }
         let fd = file.descriptor
+        if entry.folder == .incoming && file.size > maxFileBytes {
+            close(fd)
+            return .refused(.tooLarge(bytes: file.size, limit: maxFileBytes))
+        }
         var keep = false
         defer { if !keep { close(fd) } }
         guard let lock = try SpoolLock.acquire(entry.name, in: processing) else {
@@ -222,8 +270,12 @@ public struct Spool: Sendable {
         }
         defer { if !keep { lock.release() } }
         guard FileSystem.sameFile(source, descriptor: fd) else { return .alreadyClaimed }
-        if access(destination, F_OK) == 0 && !FileSystem.sameFile(destination, descriptor: fd) {
-            return .nameBusy
+        if access(destination, F_OK) == 0 {
+            guard FileSystem.sameFile(destination, descriptor: fd) else { return .nameBusy }
+            // An earlier claim (by link) stopped before its unlink; the processing/ name is the real one.
+            try FileSystem.remove(source)
+            keep = true
+            return .claimed(ClaimedFile(name: entry.name, path: destination, file: file, lock: lock))
         }
         if entry.folder == .deferred {
             // Journal and failures first: the file never sits in processing/ without them.
@@ -234,25 +286,34 @@ public struct Spool: Sendable {
                 }
             }
         }
-        let moved: Bool
-        do {
-            moved = try FileSystem.moveNoReplace(source, to: destination)
-        } catch where error.code == EPERM && entry.folder == .incoming {
-            return .refused(.notWritable)
-        } catch where error.code == ENOENT {
-            // Taken back by its producer (or by another run) after it was opened.
-            return .alreadyClaimed
+        // rename, not link: only a run holding the name's lock creates processing/NAME, so nothing
+        // is replaced; it needs no permission on the producer's file (fs.protected_hardlinks), and
+        // the file never has a second name.
+        if rename(source, destination) != 0 {
+            // Gone: taken back by its producer after it was opened.
+            if errno == ENOENT { return .alreadyClaimed }
+            throw .current("rename", "\(source) -> \(destination)")
         }
-        if !moved {
-            if FileSystem.sameFile(destination, descriptor: fd) {
-                // An earlier claim stopped between link and unlink; the processing/ name is the real one.
-                try FileSystem.remove(source)
-            } else {
-                return .nameBusy
+        var claimed = file
+        if !FileSystem.sameFile(destination, descriptor: fd) {
+            // The producer renamed something else onto the name after it was opened: that is what moved.
+            switch FileSystem.openSpoolFile(entry.name, in: processing, singleLink: true) {
+            case .opened(let other):
+                claimed = other
+            case .missing:
+                return .alreadyClaimed
+            case .refused(let reason):
+                // Back where its producer put it, unless the name is taken again: then it waits
+                // in processing/, where the next run reports it.
+                if access(source, F_OK) != 0 { _ = rename(destination, source) }
+                return .refused(reason)
+            case .failed(let error):
+                throw error
             }
+            close(fd)
         }
         keep = true
-        return .claimed(ClaimedFile(name: entry.name, path: destination, file: file, lock: lock))
+        return .claimed(ClaimedFile(name: entry.name, path: destination, file: claimed, lock: lock))
     }
 
     /// Moves a finished file out of `processing/`.

@@ -18,9 +18,10 @@ public enum SpoolRefusal: Sendable, Equatable, CustomStringConvertible {
     case hardLinked(links: Int)
     /// The service may not read it (the producer made it without group read).
     case unreadable
-    /// The service may not claim it: a claim links the file into `processing/`, which the kernel
-    /// (`fs.protected_hardlinks`) allows only on a file the service may read and write.
-    case notWritable
+    /// Held under a lease by a process that has it open (`F_SETLEASE`): opening it would wait.
+    case leased
+    /// Larger than `limits.max_file_bytes` (a sparse file can claim any size).
+    case tooLarge(bytes: Int64, limit: Int64)
     /// Its name is not UTF-8.
     case nameNotUTF8
     /// Its name leaves no room for the helper files beside it (`Spool.maxNameBytes`).
@@ -36,7 +37,8 @@ public enum SpoolRefusal: Sendable, Equatable, CustomStringConvertible {
         case .otherType: return "not a regular file"
         case .hardLinked(let links): return "a file with \(links) hard links (only a file with one name is taken)"
         case .unreadable: return "not readable by the service (producers must make files group-readable)"
-        case .notWritable: return "not writable by the service, so it cannot be claimed (producers must make files group-read-writable, 0660)"
+        case .leased: return "held under a lease by a process that has it open"
+        case .tooLarge(let bytes, let limit): return "a file of \(bytes) bytes (limits.max_file_bytes is \(limit))"
         case .nameNotUTF8: return "a name that is not UTF-8"
         case .nameTooLong(let bytes): return "a name of \(bytes) bytes (at most \(Spool.maxNameBytes))"
         }
@@ -88,6 +90,7 @@ extension FileSystem {
             case ENOENT: return .missing
             case ELOOP: return .refused(.symbolicLink)
             case EACCES, EPERM: return .refused(.unreadable)
+            case EWOULDBLOCK, ETXTBSY: return .refused(.leased)
             default:
                 // ENXIO (a socket), EWOULDBLOCK (a lease), …: say what the name is, if it is not a file.
                 var info = stat()

@@ -22,7 +22,8 @@ final class SpoolLock: Sendable {
 
     /// Lock files this process holds: a second descriptor for one of them is never opened, since
     /// closing it would drop the lock where flock is emulated with POSIX locks (NFS).
-    private static let heldPaths = Mutex<Set<String>>([])
+    /// (Bytes, not Strings: two names that differ only in Unicode normalisation are two files.)
+    private static let heldPaths = Mutex<Set<[UInt8]>>([])
 
     private init(path: String, descriptor: Int32) {
         self.path = path
@@ -41,10 +42,11 @@ final class SpoolLock: Sendable {
     /// Takes the lock for `name` without waiting; nil when another run (or this one) holds it.
     static func acquire(_ name: String, in processing: String) throws(FileSystemError) -> SpoolLock? {
         let path = path(for: name, in: processing)
-        let reserved = heldPaths.withLock { $0.insert(path).inserted }
+        let key = Array(path.utf8)
+        let reserved = heldPaths.withLock { $0.insert(key).inserted }
         guard reserved else { return nil }
         var keep = false
-        defer { if !keep { _ = heldPaths.withLock { $0.remove(path) } } }
+        defer { if !keep { _ = heldPaths.withLock { $0.remove(key) } } }
         // A few rounds: each one that loses is a holder that removed the file just before we locked it.
         for _ in 0..<8 {
             var fd = FileSystem.openForLock(path, noFollow: true)
@@ -97,6 +99,15 @@ final class SpoolLock: Sendable {
         // Removed while still locked, so whoever opened it meanwhile sees it lost its name.
         if FileSystem.sameFile(path, descriptor: descriptor) { unlink(path) }
         close(descriptor)
-        _ = Self.heldPaths.withLock { $0.remove(path) }
+        _ = Self.heldPaths.withLock { $0.remove(Array(path.utf8)) }
+    }
+
+    /// Whether `name` is the unique first name of a lock file (`.NAME.lock.` and 16 hex digits).
+    static func isUniqueName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard bytes.count > 23, bytes.first == UInt8(ascii: ".") else { return false }
+        let hex = bytes.suffix(16)
+        let hexDigits = Array("0123456789abcdef".utf8)
+        return hex.allSatisfy(hexDigits.contains) && bytes.dropLast(16).reversed().starts(with: Array(".lock.".utf8).reversed())
     }
 }

@@ -37,9 +37,17 @@ enum FileSystem {
     ///
     /// Returns false when `destination` already exists. Uses link + unlink, which is atomic
     /// for the destination on every POSIX file system, including NFS.
+    ///
+    /// A file the service may not link (a producer's file whose mode its owner changed, under
+    /// `fs.protected_hardlinks`) is renamed instead, after checking the destination is free.
     static func moveNoReplace(_ source: String, to destination: String) throws(FileSystemError) -> Bool {
         if link(source, destination) != 0 {
             if errno == EEXIST { return false }
+            if errno == EPERM {
+                if access(destination, F_OK) == 0 { return false }
+                if rename(source, destination) == 0 { return true }
+                throw .current("rename", "\(source) -> \(destination)")
+            }
             throw .current("link", "\(source) -> \(destination)")
         }
         if unlink(source) != 0 && errno != ENOENT {

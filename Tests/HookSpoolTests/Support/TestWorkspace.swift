@@ -31,7 +31,7 @@ struct TestWorkspace: ~Copyable {
     /// The names in a spool folder (`incoming`, `processing`, `deferred`, `done`, `failed`), sorted;
     /// hookspool's hidden helpers (`.NAME.journal`, …) only when `hidden` is true.
     func files(_ folder: String, hidden: Bool = false) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "\(spool)/\(folder)")) ?? []).filter { hidden || !$0.hasPrefix(".") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(spool)/\(folder)")) ?? []).filter { hidden || $0.utf8.first != UInt8(ascii: ".") }.sorted()
     }
 
     func read(_ relativePath: String) throws -> String {
