@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Hand events to hookspool: write a temporary name, fsync, then rename (atomic).
 
-The file is made 0660: in a shared spool (incoming/ setgid hookspool) the service reads and claims
-it through its group, and other producers cannot open it.
+The file is made 0640: in a shared spool (incoming/ setgid hookspool) the service reads it through
+its group, and other producers cannot open it.
 
 Usage: produce.py SPOOL_DIR  (reads one JSON event per line on stdin, or writes a sample)
 """
@@ -19,7 +19,7 @@ def spool_events(spool_dir, events):
     name = f"events-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:8]}.ndjson"
     temporary = os.path.join(incoming, f".{name}.tmp")
     with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o660), "w", encoding="utf-8") as f:
-        os.fchmod(f.fileno(), 0o660)
+        os.fchmod(f.fileno(), 0o640)
         for event in events:
             f.write(json.dumps(event, separators=(",", ":")) + "\n")
         f.flush()
