@@ -129,6 +129,10 @@ final class Dispatcher: Sendable {
                 attempt: number,
                 endpoint: index
             )
+            if attempt.verdict == .retry, let retryAfter = attempt.retryAfter, retryAfter > .zero {
+                // Before the slots go back: the deliveries waiting for them must see the hold.
+                target.hold.extend(untilUnix: Date().timeIntervalSince1970 + retryAfter.seconds)
+            }
             global.release()
             if case .response = attempt.result {
                 target.window.release(answered: true)
@@ -170,10 +174,7 @@ final class Dispatcher: Sendable {
             case .permanent:
                 return .failed(row(event, index, file, attempt: attempt))
             case .retry:
-                if let retryAfter = attempt.retryAfter, retryAfter > .zero {
-                    // Holds every delivery to the endpoint; the top of the loop waits it out or defers.
-                    target.hold.extend(untilUnix: Date().timeIntervalSince1970 + retryAfter.seconds)
-                }
+                // The hold (set above) keeps every delivery to the endpoint; the top of the loop waits it out or defers.
                 let asked = target.hold.remaining()
                 if Duration.seconds(asked) > target.retryPolicy.backoff.max, let until = target.hold.toRecord() {
                     // Longer than this run waits: runs that start meanwhile must hold too.

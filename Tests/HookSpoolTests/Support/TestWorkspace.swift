@@ -6,8 +6,9 @@ import Logging
 struct TestWorkspace: ~Copyable {
     let root: String
 
-    init() throws {
-        var template = Array("\(NSTemporaryDirectory())/hookspool-test-XXXXXX".utf8CString)
+    /// A folder under `parent` (the temporary folder by default).
+    init(in parent: String = NSTemporaryDirectory()) throws {
+        var template = Array("\(parent)/hookspool-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
         root = String(cString: made)
     }
