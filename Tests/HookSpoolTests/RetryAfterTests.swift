@@ -49,6 +49,20 @@ struct RetryAfterTests {
         }
     }
 
+    @Test("a wait that ends after retry_for runs out fails the delivery for good at once, and says why")
+    func waitPastRetryFor() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", [#"{"id":"evt_1","type":"t"}"#])
+        try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 503, headers: [("Retry-After", "7200")]) }) { receiver in
+            let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port), maxAttempts: 5, retryFor: "1h"))
+            #expect(outcome.exitStatus == .failures)
+            #expect(receiver.requests.count == 1)
+            #expect(outcome.report.failures.first?.lastError == "retry_after_past_retry_for")
+            #expect(outcome.report.failures.first?.lastStatus == 503)
+        }
+        #expect(ws.files("failed") == ["a.failures.ndjson", "a.ndjson"])
+    }
+
     @Test("a wait longer than the run waits defers the delivery, due then; no run sends to the endpoint sooner, not even new files")
     func defersALongerWait() async throws {
         let ws = try TestWorkspace()

@@ -243,7 +243,7 @@ final class Dispatcher: Sendable {
         _ event: Event, _ index: Int, _ file: String, attempts: Int, status: Int?, error: String, excerpt: String?, firstAttempt: Int64,
         notBefore: Double? = nil
     ) -> Result {
-        let failure = row(event, index, file, attempts: attempts, status: status, error: error, excerpt: excerpt)
+        var failure = row(event, index, file, attempts: attempts, status: status, error: error, excerpt: excerpt)
         let due = notBefore.map { $0 < 9e18 ? Int64($0.rounded(.up)) : Int64.max }
         if error == "endpoint_disabled" {
             return .deferred(failure, firstAttempt: firstAttempt, notBefore: nil)
@@ -253,6 +253,10 @@ final class Dispatcher: Sendable {
         let windowEnd = overflow ? Int64.max : end
         if retryFor > .zero && now < windowEnd && (due ?? now) < windowEnd {
             return .deferred(failure, firstAttempt: firstAttempt, notBefore: due)
+        }
+        if retryFor > .zero && now < windowEnd {
+            // Only the endpoint's wait ends past retry_for: say so, rather than "retries exhausted".
+            failure.lastError = "retry_after_past_retry_for"
         }
         return .failed(failure)
     }
