@@ -35,7 +35,7 @@ struct CheckCommand: AsyncParsableCommand {
             print("  url:        \(endpoint.url.redacted)")
             print("  signature:  \(endpoint.scheme.rawValue), \(endpoint.secretCount) secret\(endpoint.secretCount == 1 ? "" : "s")\(endpoint.secretCount > 1 ? " (rotation)" : "")")
             print("  events:     \(endpoint.events.map(\.pattern).joined(separator: ", "))")
-            print("  limits:     concurrency \(endpoint.concurrency.map(String.init) ?? "shared (\(d.concurrency))"), timeout \(format(endpoint.timeout)), max_attempts \(endpoint.maxAttempts), backoff \(format(endpoint.backoff.initial))…\(format(endpoint.backoff.max))")
+            print("  limits:     concurrency \(endpoint.concurrency), timeout \(format(endpoint.timeout)), max_attempts \(endpoint.maxAttempts), backoff \(format(endpoint.backoff.initial))…\(format(endpoint.backoff.max))")
             var network: [String] = []
             if endpoint.url.scheme == "http" { network.append("http:// allowed (allow_http)") }
             if endpoint.allowPrivate { network.append("private addresses allowed (allow_private)") }

@@ -17,14 +17,14 @@ struct HTTPTransportTests {
             let config = try ws.config(testConfig(endpoints: testEndpoint(port: port)))
             let endpoint = try #require(config.endpoints.first)
             self.endpoint = endpoint
-            transport = HTTPTransport(endpoints: config.endpoints, pins: [:])
+            transport = HTTPTransport(endpoint: endpoint, pinned: nil, tls: TLSContexts())
         }
 
         func post(timeout: Duration = .seconds(10), attempt: Int = 1, keepSuccessBody: Bool = false) async -> Attempt {
             let event = Ping.makeEvent(now: Date())
-            let headers = Dispatcher.headers(for: event, endpoint: endpoint)
+            let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970))
             return await transport.post(
-                headers: headers, body: event.body, timeout: timeout, attempt: attempt, endpoint: 0, keepSuccessBody: keepSuccessBody
+                headers: headers, body: event.body, timeout: timeout, attempt: attempt, keepSuccessBody: keepSuccessBody
             )
         }
 

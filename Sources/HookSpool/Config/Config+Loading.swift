@@ -263,7 +263,7 @@ struct ConfigReader {
             signer: signer,
             secretCount: secretCount,
             headers: headers,
-            concurrency: concurrency,
+            concurrency: concurrency ?? defaults.concurrency,
             timeout: timeout ?? defaults.timeout,
             maxAttempts: maxAttempts ?? defaults.maxAttempts,
             backoff: defaults.backoff,

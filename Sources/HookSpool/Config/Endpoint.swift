@@ -14,8 +14,8 @@ public struct Endpoint: Sendable {
     public var secretCount: Int
     /// Extra headers sent with every delivery.
     public var headers: [(name: String, value: String)]
-    /// Cap on this endpoint's requests in flight; nil means only the global limit applies.
-    public var concurrency: Int?
+    /// Cap on this endpoint's requests in flight (without one in the config, `delivery.concurrency`).
+    public var concurrency: Int
     /// One attempt, connect to last byte.
     public var timeout: Duration
     /// Attempts per delivery, the first included.
@@ -36,7 +36,7 @@ public struct Endpoint: Sendable {
         signer: WebhookSigner,
         secretCount: Int,
         headers: [(name: String, value: String)] = [],
-        concurrency: Int? = nil,
+        concurrency: Int = 64,
         timeout: Duration = .seconds(10),
         maxAttempts: Int = 5,
         backoff: Backoff = Backoff(),

@@ -27,6 +27,9 @@ final class EndpointWindow: Sendable {
     /// The current window, for tests and logs.
     var size: Int { state.withLock { $0.size } }
 
+    /// Requests waiting for a place, for tests.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
     /// Waits until one more request fits in the window, and takes its place.
     func acquire() async {
         let taken = state.withLock { state -> Bool in

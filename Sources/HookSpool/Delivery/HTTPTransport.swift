@@ -5,38 +5,23 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// Sends one POST per attempt over keep-alive HTTP/1.1 connections and turns whatever happens into an `Attempt`.
+/// Sends one endpoint's POSTs over keep-alive HTTP/1.1 connections and turns whatever happens into an `Attempt`.
 ///
-/// Each endpoint has its own pool of connections. They open as needed, so the dispatcher's limits
-/// (global and per endpoint) bound how many there are, and stay open for the rest of the run.
-/// Redirects are not followed and nothing is retried here: the dispatcher owns retries.
-struct HTTPTransport: Sendable {
-    /// For each endpoint (config order), its pool.
-    private let pools: [ConnectionPool]
+/// Connections open as needed, so the dispatcher's limits (global and per endpoint) bound how
+/// many there are, and stay open for the rest of the run. Redirects are not followed and nothing
+/// is retried here: the dispatcher owns retries.
+struct HTTPTransport: Transport {
+    private let pool: ConnectionPool
 
-    /// Makes the pools a run's `endpoints` need; `pins` maps host names to the addresses resolved
-    /// at the start of the run (hosts without a pin are looked up when a connection opens).
-    init(endpoints: [Endpoint], pins: [String: String]) {
-        var contexts: [EndpointTLS?: Result<NIOSSLContext, any Error>] = [:]
-        pools = endpoints.map { endpoint in
-            var tls: Result<NIOSSLContext, any Error>?
-            if endpoint.url.scheme == "https" {
-                if let known = contexts[endpoint.tls] {
-                    tls = known
-                } else {
-                    let configuration = endpoint.tls?.configuration ?? TLSConfiguration.makeClientConfiguration()
-                    let made = Result<NIOSSLContext, any Error> { try NIOSSLContext(configuration: configuration) }
-                    contexts[endpoint.tls] = made
-                    tls = made
-                }
-            }
-            return ConnectionPool(url: endpoint.url, pinned: pins[endpoint.url.host], tls: tls)
-        }
+    /// A transport to `endpoint`; `pinned` is the address its host resolved to at the start of the
+    /// run (without one the name is looked up when a connection opens); `tls` is the context for https.
+    init(endpoint: Endpoint, pinned: String?, tls: TLSContexts) {
+        pool = ConnectionPool(url: endpoint.url, pinned: pinned, tls: endpoint.url.scheme == "https" ? tls.context(for: endpoint.tls) : nil)
     }
 
     /// Closes every pooled connection.
     func shutdown() async {
-        for pool in pools { await pool.shutdown() }
+        await pool.shutdown()
     }
 
     /// Bytes of the response body read at most; the rest is dropped with the connection.
@@ -44,14 +29,18 @@ struct HTTPTransport: Sendable {
     /// Bytes of the response body kept for the report.
     static let maxExcerpt = 1 << 10
 
-    /// POSTs `body` with `headers` (which carry `Host` and `Content-Length`) to endpoint `endpoint`;
-    /// the attempt, connect to last byte, ends at `timeout`.
+    /// POSTs `body` with `headers` (which carry `Host` and `Content-Length`); the attempt, connect
+    /// to last byte, ends at `timeout`.
     ///
     /// An answer whose head arrived stands even if its body is cut short (by the deadline, a closed
     /// connection, or its length); a non-2xx one cut short by the deadline counts as a timeout.
     /// A 2xx answer's body is drained, not kept, unless `keepSuccessBody` (`hookspool ping` shows it).
-    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, endpoint: Int = 0, keepSuccessBody: Bool = false) async -> Attempt {
-        let pool = pools[endpoint]
+    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt {
+        await post(headers: headers, body: body, timeout: timeout, attempt: number, keepSuccessBody: false)
+    }
+
+    /// As `post(headers:body:timeout:attempt:)`; with `keepSuccessBody`, a 2xx answer's body is kept too.
+    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, keepSuccessBody: Bool) async -> Attempt {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start.advanced(by: timeout)
@@ -150,6 +139,24 @@ struct HTTPTransport: Sendable {
         }
         if error is SocketAddressError { return .dnsError }
         return .networkError
+    }
+}
+
+/// The TLS contexts of a run's https endpoints: one per distinct `tls` setting, made on first use.
+final class TLSContexts: Sendable {
+    private let made = Mutex<[EndpointTLS?: Result<NIOSSLContext, any Error>]>([:])
+
+    init() {}
+
+    /// The context for endpoints with these TLS settings, or why it could not be made.
+    func context(for tls: EndpointTLS?) -> Result<NIOSSLContext, any Error> {
+        made.withLock { made in
+            if let known = made[tls] { return known }
+            let configuration = tls?.configuration ?? TLSConfiguration.makeClientConfiguration()
+            let context = Result<NIOSSLContext, any Error> { try NIOSSLContext(configuration: configuration) }
+            made[tls] = context
+            return context
+        }
     }
 }
 

@@ -5,14 +5,8 @@ import Synchronization
 /// Memory stays bounded: latencies go into histograms and at most `failureCap` failure rows are kept
 /// (the failures sidecars in the spool hold every one).
 final class Ledger: Sendable {
-    private struct EndpointTally {
-        var summary: RunReport.EndpointSummary
-        var latency = LatencyHistogram()
-    }
-
     private struct State {
         var totals = RunReport.Totals()
-        var endpoints: [EndpointTally]
         var files: [RunReport.FileSummary] = []
         var failures: [RunReport.FailureRow] = []
         var failuresOmitted = 0
@@ -26,14 +20,13 @@ final class Ledger: Sendable {
 
     /// Failure rows kept for the report.
     let failureCap: Int
-    private let state: Mutex<State>
+    /// Each endpoint's figures, in config order; each endpoint's lane holds its own.
+    let tallies: [EndpointTally]
+    private let state = Mutex(State())
 
     init(endpoints: [Endpoint], failureCap: Int = 10_000) {
         self.failureCap = failureCap
-        let tallies = endpoints.map { endpoint in
-            EndpointTally(summary: RunReport.EndpointSummary(name: endpoint.name, url: endpoint.url.redacted, latencyMs: RunReport.Latency()))
-        }
-        state = Mutex(State(endpoints: tallies))
+        tallies = endpoints.map(EndpointTally.init(endpoint:))
     }
 
     func fileStarted() {
@@ -61,51 +54,29 @@ final class Ledger: Sendable {
         }
     }
 
-    func attempt(_ attempt: Attempt, endpoint: Int) {
+    /// Counts one attempt to the endpoint `tally` belongs to.
+    func attempt(_ attempt: Attempt, tally: EndpointTally) {
         state.withLock { state in
             state.totals.attempts += 1
             if attempt.number > 1 { state.totals.retries += 1 }
-            state.endpoints[endpoint].summary.attempts += 1
-            state.endpoints[endpoint].summary.statusCodes[attempt.statusKey, default: 0] += 1
-            state.endpoints[endpoint].latency.record(attempt.latency)
         }
+        tally.attempt(attempt)
     }
 
-    func delivered(endpoint: Int) {
-        state.withLock {
-            $0.totals.delivered += 1
-            $0.endpoints[endpoint].summary.delivered += 1
-        }
-    }
-
-    func failed(endpoint: Int, row: RunReport.FailureRow) {
+    /// Counts the outcome of one delivery to the endpoint `tally` belongs to; `row` is its report row when it failed for good.
+    func record(_ outcome: DeliveryOutcome, row: @autoclosure () -> RunReport.FailureRow?, tally: EndpointTally) {
         state.withLock { state in
-            state.totals.failed += 1
-            state.endpoints[endpoint].summary.failed += 1
-            Self.keep(row, in: &state, cap: failureCap)
+            switch outcome {
+            case .delivered:
+                state.totals.delivered += 1
+            case .failed:
+                state.totals.failed += 1
+                if let row = row() { Self.keep(row, in: &state, cap: failureCap) }
+            case .deferred, .interrupted:
+                state.totals.deferred += 1
+            }
         }
-    }
-
-    /// Marks an endpoint as disabled in the report.
-    func endpointDisabled(_ endpoint: Int, reason: String) {
-        state.withLock { $0.endpoints[endpoint].summary.disabled = reason }
-    }
-
-    /// A delivery left for a later run (deferred, or pending when the run stopped).
-    func deferred(endpoint: Int) {
-        state.withLock {
-            $0.totals.deferred += 1
-            $0.endpoints[endpoint].summary.deferred += 1
-        }
-    }
-
-    /// Counts the outcome of one delivery.
-    func record(_ result: Dispatcher.Result, endpoint: Int) {
-        switch result {
-        case .delivered: delivered(endpoint: endpoint)
-        case .failed(let row): failed(endpoint: endpoint, row: row)
-        case .deferred, .interrupted: deferred(endpoint: endpoint)
-        }
+        tally.outcome(outcome)
     }
 
     func fileFinished(_ summary: RunReport.FileSummary) {
@@ -186,27 +157,18 @@ final class Ledger: Sendable {
 
     /// Each endpoint's attempt latencies, in config order, for the metrics' histograms.
     func latencyHistograms() -> [LatencyHistogram] {
-        state.withLock { $0.endpoints.map(\.latency) }
+        tallies.map(\.latency)
     }
 
     /// Each endpoint's figures so far, in config order.
     func endpointSummaries() -> [RunReport.EndpointSummary] {
-        state.withLock { $0.endpoints.map(\.summary) }
+        tallies.map(\.summary)
     }
 
     /// The report of everything recorded so far.
     func report(runID: String, startedAt: String, finishedAt: String, durationMs: Int64, dryRun: Bool) -> RunReport {
-        state.withLock { state in
-            let endpoints = state.endpoints.map { tally -> RunReport.EndpointSummary in
-                var summary = tally.summary
-                summary.latencyMs = RunReport.Latency(
-                    p50: tally.latency.percentile(0.50),
-                    p90: tally.latency.percentile(0.90),
-                    p99: tally.latency.percentile(0.99),
-                    max: tally.latency.maxMilliseconds
-                )
-                return summary
-            }
+        let endpoints = endpointSummaries()
+        return state.withLock { state in
             var errors = state.errors
             if state.refusedFiles > Self.refusedListed {
                 errors.append("refused \(state.refusedFiles - Self.refusedListed) more names in incoming/ (not listed)")

@@ -3,7 +3,7 @@ public struct Router: Sendable {
     private let endpoints: [Endpoint]
     private var cache: [String: [Int]] = [:]
     /// Distinct types remembered; beyond this the router still answers, it just stops caching.
-    private static let cacheLimit = 10_000
+    static let cacheLimit = 10_000
 
     public init(endpoints: [Endpoint]) {
         self.endpoints = endpoints
@@ -12,8 +12,13 @@ public struct Router: Sendable {
     /// Indices (into the config's endpoints) of the endpoints that receive `type`, in config order.
     public mutating func route(_ type: String) -> [Int] {
         if let cached = cache[type] { return cached }
-        let matches = endpoints.indices.filter { endpoints[$0].enabled && endpoints[$0].subscribes(to: type) }
+        let matches = endpoints.indices.filter { Self.receives(endpoints[$0], type) }
         if cache.count < Self.cacheLimit { cache[type] = matches }
         return matches
+    }
+
+    /// Whether `endpoint` receives events of `type`: it is enabled and one of its globs matches.
+    static func receives(_ endpoint: Endpoint, _ type: String) -> Bool {
+        endpoint.enabled && endpoint.subscribes(to: type)
     }
 }

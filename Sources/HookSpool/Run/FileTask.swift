@@ -64,7 +64,13 @@ final class FileTask: Sendable {
         guard let failuresPath else { return }
         try FileSystem.remove(failuresPath)
         state.withLock { state in
-            for row in resume.failures { append(row, to: &state) }
+            for failed in resume.failures {
+                let row = RunReport.FailureRow(
+                    file: name, line: failed.key.line, eventID: failed.eventID, eventType: failed.eventType, endpoint: failed.key.endpoint,
+                    failure: failed.failure
+                )
+                append(row, to: &state)
+            }
         }
         if let error = state.withLock({ $0.failuresError }) { throw error }
     }
@@ -93,22 +99,36 @@ final class FileTask: Sendable {
         state.withLock { $0.outstanding += 1 }
     }
 
-    /// Journals a finished delivery, then counts it; true when that was the file's last piece of work.
-    func deliveryFinished(_ key: DeliveryKey, _ result: Dispatcher.Result) -> Bool {
-        switch result {
-        case .delivered: journal?.delivered(key)
-        case .failed(let row): journal?.failed(key, row: row)
-        case .deferred(let row, let first, _): journal?.deferred(key, firstAttempt: first, row: row)
-        case .interrupted: break
+    /// How a delivery's end left the file.
+    struct Finished {
+        /// Whether that was the file's last piece of work.
+        var last: Bool
+        /// The report row of a delivery that failed for good.
+        var row: RunReport.FailureRow?
+    }
+
+    /// Journals the end of the delivery of `event` under `key`, then counts it.
+    func deliveryFinished(_ key: DeliveryKey, of event: Event, _ outcome: DeliveryOutcome) -> Finished {
+        var row: RunReport.FailureRow?
+        switch outcome {
+        case .delivered:
+            journal?.delivered(key)
+        case .failed(let failure):
+            journal?.failed(key, Journal.Failure(eventID: event.id, eventType: event.type, failure: failure))
+            row = RunReport.FailureRow(file: name, line: key.line, eventID: event.id, eventType: event.type, endpoint: key.endpoint, failure: failure)
+        case .deferred(let failure, let first, _):
+            journal?.deferred(key, firstAttempt: first, Journal.Failure(eventID: event.id, eventType: event.type, failure: failure))
+        case .interrupted:
+            break
         }
-        return state.withLock { state in
+        let last = state.withLock { state in
             state.outstanding -= 1
-            switch result {
+            switch outcome {
             case .delivered:
                 state.delivered += 1
-            case .failed(let row):
+            case .failed:
                 state.failed += 1
-                append(row, to: &state)
+                if let row { append(row, to: &state) }
             case .deferred(_, _, let notBefore):
                 state.deferred += 1
                 if let notBefore { state.notBefore = max(state.notBefore ?? notBefore, notBefore) }
@@ -117,6 +137,7 @@ final class FileTask: Sendable {
             }
             return Self.claimCompletion(&state)
         }
+        return Finished(last: last, row: row)
     }
 
     /// Marks the end of reading (`complete` false when a stop cut it short); true when nothing is left in flight.

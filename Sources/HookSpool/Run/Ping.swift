@@ -59,13 +59,12 @@ public struct Ping: Sendable {
             break
         }
 
-        let transport = HTTPTransport(endpoints: [endpoint], pins: pins)
+        let transport = HTTPTransport(endpoint: endpoint, pinned: pins[endpoint.url.host], tls: TLSContexts())
         let attempt = await transport.post(
-            headers: Dispatcher.headers(for: event, endpoint: endpoint),
+            headers: RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)),
             body: event.body,
             timeout: endpoint.timeout,
             attempt: 1,
-            endpoint: 0,
             keepSuccessBody: true
         )
         await transport.shutdown()

@@ -21,7 +21,14 @@ struct DeliveryKey: Hashable, Sendable {
 /// One JSON line per acknowledged, permanently failed or deferred delivery, written before the
 /// outcome counts. A resumed run sends only deliveries with no final record. A torn last line
 /// (a crash mid-write) is ignored and cut off before anything is appended.
+///
+/// The format is `Journal.Record`'s, written and read by the same Codable types. Format 2 (this
+/// one) keeps a failure's own fields; format 1 (0.4.0) kept the report's whole row under the same
+/// key, and reads the same, its extra keys ignored.
 enum Journal {
+    /// The format this version writes, in the header record's `v`.
+    static let format = 2
+
     /// What the journal says about a file when a run takes it up.
     struct State: Sendable {
         /// The file's name when it was first claimed; derived ids use it, whatever the file is called now.
@@ -30,8 +37,8 @@ enum Journal {
         var identity: String?
         /// Deliveries that succeeded or failed for good: never sent again.
         var finished: Set<DeliveryKey> = []
-        /// Failure rows of deliveries that failed for good, for the sidecar and the report.
-        var failures: [RunReport.FailureRow] = []
+        /// Deliveries that failed for good, for the sidecar and the report.
+        var failures: [FailedDelivery] = []
         /// First attempt time (unix seconds) of deliveries deferred by earlier runs.
         var firstAttempt: [DeliveryKey: Int64] = [:]
         /// How often the file was deferred.
@@ -44,20 +51,85 @@ enum Journal {
         var validLength = 0
     }
 
-    /// One record.
-    struct Record: Codable, Sendable {
+    /// A delivery that failed for good, as a resumed run reports it again.
+    struct FailedDelivery: Sendable, Equatable {
+        var key: DeliveryKey
+        var eventID: String?
+        var eventType: String?
+        var failure: DeliveryFailure
+    }
+
+    /// One record, one JSON line.
+    struct Record: Codable, Sendable, Equatable {
         /// `header`, `ok`, `failed`, `deferred`, `read`, `defer_file`, `replay`.
         var r: String
+        /// The format (header records; none in format 1).
+        var v: Int?
+        /// The file's name when first claimed (header records).
         var file: String?
         /// The data file's identity (header records).
         var id: String?
+        /// The delivery's line and endpoint.
         var l: Int?
         var e: String?
+        /// When the delivery was first tried, unix seconds (deferred records).
         var first: Int64?
+        /// How often the file was deferred, and when it is due next (defer_file records).
         var n: Int?
         var next: Int64?
-        var row: RunReport.FailureRow?
+        /// What a failed or deferred delivery came to.
+        var row: Failure?
+        /// The deliveries a replay asks for.
         var pairs: [PairRecord]?
+
+        init(
+            r: String, v: Int? = nil, file: String? = nil, id: String? = nil, l: Int? = nil, e: String? = nil, first: Int64? = nil,
+            n: Int? = nil, next: Int64? = nil, row: Failure? = nil, pairs: [PairRecord]? = nil
+        ) {
+            self.r = r
+            self.v = v
+            self.file = file
+            self.id = id
+            self.l = l
+            self.e = e
+            self.first = first
+            self.n = n
+            self.next = next
+            self.row = row
+            self.pairs = pairs
+        }
+    }
+
+    /// A failed or deferred delivery's event and what it came to.
+    struct Failure: Codable, Sendable, Equatable {
+        var eventID: String?
+        var eventType: String?
+        var attempts: Int
+        var lastStatus: Int?
+        var lastError: String?
+        var responseExcerpt: String?
+
+        init(eventID: String?, eventType: String?, failure: DeliveryFailure) {
+            self.eventID = eventID
+            self.eventType = eventType
+            attempts = failure.attempts
+            lastStatus = failure.lastStatus
+            lastError = failure.reason.word
+            responseExcerpt = failure.responseExcerpt
+        }
+
+        var failure: DeliveryFailure {
+            DeliveryFailure(attempts: attempts, lastStatus: lastStatus, reason: FailureReason(word: lastError ?? ""), responseExcerpt: responseExcerpt)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case eventID = "event_id"
+            case eventType = "event_type"
+            case attempts
+            case lastStatus = "last_status"
+            case lastError = "last_error"
+            case responseExcerpt = "response_excerpt"
+        }
     }
 
     struct PairRecord: Codable, Sendable, Hashable {
@@ -108,7 +180,7 @@ enum Journal {
             guard let line = record.l, let endpoint = record.e else { return }
             let key = DeliveryKey(line: line, endpoint: endpoint)
             if state.finished.insert(key).inserted, record.r == "failed", let row = record.row {
-                state.failures.append(row)
+                state.failures.append(FailedDelivery(key: key, eventID: row.eventID, eventType: row.eventType, failure: row.failure))
             }
             state.firstAttempt[key] = nil
         case "deferred":
@@ -139,19 +211,21 @@ final class JournalWriter: Sendable {
     private struct State {
         var fd: Int32
         var unsynced = 0
-        var lastSync = ContinuousClock.now
+        /// The clock's `uptime` at the last fsync.
+        var lastSync: Duration
         var syncInFlight = false
         var error: FileSystemError?
     }
 
     private let state: Mutex<State>
+    private let clock: any RunClock
     /// Records written between two fsyncs at most.
     static let groupSize = 64
     /// Longest time a written record waits for its fsync, when more records keep coming.
     static let groupDelay = Duration.milliseconds(50)
 
     /// Opens the journal for appending, first cutting off a torn tail at `validLength`.
-    init(path: String, validLength: Int?) throws(FileSystemError) {
+    init(path: String, validLength: Int?, clock: any RunClock = SystemClock()) throws(FileSystemError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .current("open", path) }
         if let validLength {
@@ -165,7 +239,8 @@ final class JournalWriter: Sendable {
             }
         }
         self.path = path
-        self.state = Mutex(State(fd: fd))
+        self.clock = clock
+        self.state = Mutex(State(fd: fd, lastSync: clock.uptime))
     }
 
     deinit {
@@ -178,28 +253,33 @@ final class JournalWriter: Sendable {
     var error: FileSystemError? { state.withLock { $0.error } }
 
     func header(originalName: String, identity: String) {
-        append(#"{"r":"header","file":\#(Self.quoted(originalName)),"id":\#(Self.quoted(identity))}"#)
+        append(Self.encode(Journal.Record(r: "header", v: Journal.format, file: originalName, id: identity)))
     }
 
     func delivered(_ key: DeliveryKey) {
-        // Endpoint names are letters, digits, '-' and '_': no escaping needed.
-        append(#"{"r":"ok","l":\#(key.line),"e":"\#(key.endpoint)"}"#)
+        append(Self.deliveredLine(key))
     }
 
-    func failed(_ key: DeliveryKey, row: RunReport.FailureRow) {
-        append(Self.encode(Journal.Record(r: "failed", l: key.line, e: key.endpoint, row: row)))
+    /// `Journal.Record(r: "ok", l:, e:)` as JSONEncoder writes it, without its cost on the hot path
+    /// (a test decodes it back with the Codable types). Endpoint names are letters, digits, '-' and '_'.
+    static func deliveredLine(_ key: DeliveryKey) -> String {
+        #"{"r":"ok","l":\#(key.line),"e":"\#(key.endpoint)"}"#
     }
 
-    func deferred(_ key: DeliveryKey, firstAttempt: Int64, row: RunReport.FailureRow) {
-        append(Self.encode(Journal.Record(r: "deferred", l: key.line, e: key.endpoint, first: firstAttempt, row: row)))
+    func failed(_ key: DeliveryKey, _ failure: Journal.Failure) {
+        append(Self.encode(Journal.Record(r: "failed", l: key.line, e: key.endpoint, row: failure)))
+    }
+
+    func deferred(_ key: DeliveryKey, firstAttempt: Int64, _ failure: Journal.Failure) {
+        append(Self.encode(Journal.Record(r: "deferred", l: key.line, e: key.endpoint, first: firstAttempt, row: failure)))
     }
 
     func readComplete() {
-        append(#"{"r":"read"}"#)
+        append(Self.encode(Journal.Record(r: "read")))
     }
 
     func fileDeferred(count: Int, next: Int64) {
-        append(#"{"r":"defer_file","n":\#(count),"next":\#(next)}"#)
+        append(Self.encode(Journal.Record(r: "defer_file", n: count, next: next)))
     }
 
     func replay(_ pairs: [DeliveryKey]) {
@@ -208,6 +288,7 @@ final class JournalWriter: Sendable {
 
     /// Writes the record now; fsyncs when the group is full or has waited long enough.
     private func append(_ line: String) {
+        let now = clock.uptime
         state.withLock { state in
             guard state.error == nil else { return }
             guard state.fd >= 0 else {
@@ -221,8 +302,8 @@ final class JournalWriter: Sendable {
                 return
             }
             state.unsynced += 1
-            if !state.syncInFlight && (state.unsynced >= Self.groupSize || state.lastSync.duration(to: .now) >= Self.groupDelay) {
-                startBackgroundSync(&state)
+            if !state.syncInFlight && (state.unsynced >= Self.groupSize || now - state.lastSync >= Self.groupDelay) {
+                startBackgroundSync(&state, now: now)
             } else if state.unsynced == 1 {
                 // No record waits longer than the group delay for its fsync, even if no other follows.
                 MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(Int64(Self.groupDelay.milliseconds))) { [weak self] in
@@ -236,21 +317,21 @@ final class JournalWriter: Sendable {
     private func syncIfPending() {
         state.withLock { state in
             guard state.fd >= 0, state.unsynced > 0, !state.syncInFlight, state.error == nil else { return }
-            startBackgroundSync(&state)
+            startBackgroundSync(&state, now: clock.uptime)
         }
     }
 
     /// Fsyncs a duplicate of the descriptor on a thread-pool thread, so a slow disk never blocks
     /// the tasks that send requests (a blocked cooperative pool would turn into request timeouts).
-    private func startBackgroundSync(_ state: inout State) {
+    private func startBackgroundSync(_ state: inout State, now: Duration) {
         let copy = dup(state.fd)
         guard copy >= 0 else {
-            Self.sync(&state, path: path)
+            Self.sync(&state, path: path, now: now)
             return
         }
         state.syncInFlight = true
         state.unsynced = 0
-        state.lastSync = .now
+        state.lastSync = now
         let path = self.path
         NIOThreadPool.singleton.submit { [weak self] _ in
             let failed = fsync(copy) != 0
@@ -267,7 +348,7 @@ final class JournalWriter: Sendable {
     func sync() throws(FileSystemError) {
         let error: FileSystemError? = state.withLock { state in
             // An fsync still running in the background may not have finished: sync here too.
-            if state.unsynced > 0 || state.syncInFlight { Self.sync(&state, path: path) }
+            if state.unsynced > 0 || state.syncInFlight { Self.sync(&state, path: path, now: clock.uptime) }
             return state.error
         }
         if let error { throw error }
@@ -285,23 +366,18 @@ final class JournalWriter: Sendable {
         }
     }
 
-    private static func sync(_ state: inout State, path: String) {
+    private static func sync(_ state: inout State, path: String, now: Duration) {
         if fsync(state.fd) != 0 && state.error == nil {
             state.error = .current("sync", path)
         }
         state.unsynced = 0
-        state.lastSync = .now
+        state.lastSync = now
     }
 
     private static let encoder = JSONEncoder()
 
-    private static func encode(_ record: Journal.Record) -> String {
+    static func encode(_ record: Journal.Record) -> String {
         guard let data = try? encoder.encode(record) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    private static func quoted(_ text: String) -> String {
-        guard let data = try? encoder.encode(text) else { return "\"\"" }
         return String(decoding: data, as: UTF8.self)
     }
 }

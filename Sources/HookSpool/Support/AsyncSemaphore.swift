@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// A counting semaphore for tasks: `acquire()` suspends while all permits are taken; waiters resume in FIFO order.
@@ -7,20 +6,24 @@ final class AsyncSemaphore: Sendable {
     private struct Waiter {
         var id: UInt64
         var continuation: CheckedContinuation<Bool, Never>
+        /// Ends a timed wait when its patience runs out; cancelled when a permit comes first.
+        var timer: Task<Void, Never>?
     }
 
     private struct State {
         var available: Int
         var waiters = CircularBuffer<Waiter>()
         var nextID: UInt64 = 0
-        var lastRelease = ContinuousClock.now
+        var lastRelease: Duration
     }
 
     private let state: Mutex<State>
+    private let clock: any RunClock
 
-    init(permits: Int) {
+    init(permits: Int, clock: any RunClock = SystemClock()) {
         precondition(permits > 0, "a semaphore needs at least one permit")
-        state = Mutex(State(available: permits))
+        self.clock = clock
+        state = Mutex(State(available: permits, lastRelease: clock.uptime))
     }
 
     /// Takes a permit, waiting for one if none is free.
@@ -52,10 +55,17 @@ final class AsyncSemaphore: Sendable {
                 return
             }
             if let patience {
-                let delay = TimeAmount.nanoseconds(Int64(patience.components.seconds) * 1_000_000_000 + patience.components.attoseconds / 1_000_000_000)
-                MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) { [self] in
-                    self.giveUp(id)
+                let clock = self.clock
+                let timer = Task { [self] in
+                    await clock.sleep(for: patience)
+                    if !Task.isCancelled { self.giveUp(id) }
                 }
+                let waiting = state.withLock { state -> Bool in
+                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return false }
+                    state.waiters[index].timer = timer
+                    return true
+                }
+                if !waiting { timer.cancel() }
             }
         }
     }
@@ -78,21 +88,21 @@ final class AsyncSemaphore: Sendable {
         }
     }
 
-    /// Whether a permit is free now, or one was returned within `interval` (it comes and goes).
-    func isMoving(within interval: Duration) -> Bool {
-        state.withLock { state in
-            state.available > 0 || state.lastRelease.duration(to: .now) < interval
-        }
+    /// Whether a permit is free, and when (on the clock's `uptime`) one was last returned.
+    var activity: (free: Bool, lastRelease: Duration) {
+        state.withLock { ($0.available > 0, $0.lastRelease) }
     }
 
     /// Returns a permit, handing it straight to the longest waiter if there is one.
     func release() {
+        let now = clock.uptime
         let waiter = state.withLock { state -> Waiter? in
-            state.lastRelease = .now
+            state.lastRelease = now
             if let next = state.waiters.popFirst() { return next }
             state.available += 1
             return nil
         }
+        waiter?.timer?.cancel()
         waiter?.continuation.resume(returning: true)
     }
 }

@@ -56,6 +56,13 @@ enum RFC3339 {
     ///
     /// A time outside years 0000–9999 (a producer's file can carry any modification time) is
     /// clamped to the nearest one that can be written.
+    /// `unixTime` (seconds since 1970) with its milliseconds.
+    static func format(unixTime: Double) -> String {
+        let millis = (unixTime * 1000).rounded(.down)
+        let (seconds, milliseconds) = millis.isFinite && abs(millis) < 9e15 ? (Int(millis) / 1000, Int(millis) % 1000) : (0, 0)
+        return format(secondsSince1970: seconds, milliseconds: milliseconds)
+    }
+
     static func format(secondsSince1970 seconds: Int, milliseconds: Int? = nil) -> String {
         var time = time_t(min(max(seconds, representable.lowerBound), representable.upperBound))
         var parts = tm()

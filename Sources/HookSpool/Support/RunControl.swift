@@ -15,11 +15,11 @@ public final class RunControl: Sendable {
         stop.fire()
     }
 
-    /// Sleeps for `duration`, or less if a stop is asked for, `alarm` fires, or the task is cancelled.
-    func sleep(for duration: Duration, unless alarm: Latch? = nil) async {
-        guard !isStopping, alarm?.hasFired != true else { return }
+    /// Sleeps on `clock` for `duration`, or less if a stop is asked for, `alarm` fires, or the task is cancelled.
+    func sleep(for duration: Duration, on clock: any RunClock, unless alarm: Latch? = nil) async {
+        guard !isStopping, alarm?.hasFired != true, duration > .zero else { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: duration) }
+            group.addTask { await clock.sleep(for: duration) }
             group.addTask { await self.stop.wait() }
             if let alarm { group.addTask { await alarm.wait() } }
             await group.next()

@@ -1,0 +1,51 @@
+import Foundation
+
+/// One endpoint for the length of a run: its settings, where its host resolved, its connections,
+/// and every limit and state that is its own. Delivery code is handed a lane, never an index.
+final class EndpointLane: Sendable {
+    /// The endpoint's settings, every default resolved at config load.
+    let endpoint: Endpoint
+    /// Where its host resolved at the start of the run.
+    let resolution: HostResolver.Resolution
+    /// Its connections.
+    let transport: any Transport
+    /// Its requests in flight: its concurrency, reached by slow start.
+    let window: EndpointWindow
+    /// Its part of the run's read-ahead window (deliveries read and not yet finished).
+    let share: AsyncSemaphore
+    /// Its attempts and backoff.
+    let retryPolicy: RetryPolicy
+    /// Opens after consecutive connection failures: nothing more is sent in this run.
+    let circuit = CircuitBreaker()
+    /// Set when the endpoint is disabled (before or during the run): deliveries are deferred without an attempt.
+    let disabled: DisableSwitch
+    /// Fires when the circuit opens or the endpoint is disabled mid-run: retries waiting for
+    /// their backoff wake up and are deferred at once instead of holding the run open.
+    let sidelined = Latch()
+    /// Until when the endpoint asked not to be sent to (`Retry-After`), across its deliveries and runs.
+    let hold: RetryAfterHold
+    /// Its figures for the report.
+    let tally: EndpointTally
+
+    init(
+        endpoint: Endpoint, resolution: HostResolver.Resolution, transport: any Transport, share: AsyncSemaphore, health: EndpointHealth?,
+        tally: EndpointTally, clock: any RunClock
+    ) {
+        self.endpoint = endpoint
+        self.resolution = resolution
+        self.transport = transport
+        self.share = share
+        self.tally = tally
+        window = EndpointWindow(limit: endpoint.concurrency)
+        retryPolicy = RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff)
+        disabled = DisableSwitch(reason: health?.disabled?.reason)
+        hold = RetryAfterHold(untilUnix: health?.retryAfterUntil.flatMap(EndpointHealth.parse)?.timeIntervalSince1970 ?? 0, clock: clock)
+    }
+
+    var name: String { endpoint.name }
+
+    /// The key of this endpoint's delivery of line `line`, as the journal records it.
+    func key(line: Int) -> DeliveryKey {
+        DeliveryKey(line: line, endpoint: endpoint.name)
+    }
+}

@@ -1,0 +1,31 @@
+import NIOCore
+import NIOHTTP1
+import WebhookSignature
+
+/// The headers of one attempt: host, content, user agent, the endpoint's own, and the signature.
+enum RequestHeaders {
+    static let userAgent = "hookspool/\(HookSpoolVersion.current)"
+
+    /// The headers of one attempt of `event` to `endpoint`, signed at `timestamp` (unix seconds).
+    static func make(for event: Event, endpoint: Endpoint, timestamp: Int64) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(10 + endpoint.headers.count)
+        headers.add(name: "Host", value: endpoint.url.hostHeader)
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(event.body.readableBytes))
+        headers.add(name: "User-Agent", value: userAgent)
+        if let authorization = endpoint.url.basicAuthorization {
+            headers.add(name: "Authorization", value: authorization)
+        }
+        for header in endpoint.headers {
+            headers.add(name: header.name, value: header.value)
+        }
+        let signature = event.body.withUnsafeReadableBytes { body in
+            endpoint.signer.headers(id: event.id, eventType: event.type, timestamp: timestamp, body: body)
+        }
+        for header in signature {
+            headers.add(name: header.name, value: header.value)
+        }
+        return headers
+    }
+}

@@ -1,0 +1,39 @@
+import Logging
+
+/// Starts each delivery as a task of the run once the read-ahead window has room, and sees it
+/// to its end: its places in the window and its lane's share given back, its outcome journaled
+/// and counted, and its file finished after the file's last delivery.
+struct DeliveryStarter: Sendable {
+    let context: RunContext
+    let dispatcher: Dispatcher
+    /// Deliveries read ahead of the senders, across every lane.
+    let window: AsyncSemaphore
+    let finisher: FileFinisher
+
+    /// Starts the delivery of `event` (line `line` of `file`) to `lane`, whose share the reader has taken.
+    func start(_ event: Event, line: Int, to lane: EndpointLane, of file: FileTask, in group: inout DiscardingTaskGroup) async {
+        let key = lane.key(line: line)
+        let firstAttempt = file.resume.firstAttempt[key]
+        await window.acquire()
+        file.deliveryScheduled()
+        group.addTask { [self] in
+            let outcome = await dispatcher.deliver(event, to: lane, firstAttempt: firstAttempt)
+            window.release()
+            lane.share.release()
+            let finished = file.deliveryFinished(key, of: event, outcome)
+            context.ledger.record(outcome, row: finished.row, tally: lane.tally)
+            if let error = file.journal?.error, !context.control.isStopping {
+                // Outcomes can no longer be recorded (a full disk, say): sending more would
+                // only make duplicates for the run that resumes this file. Stop cleanly.
+                context.ioError(
+                    "cannot write the journal of \(file.name): \(error); stopping, a later run resumes", log: "cannot write a journal; stopping the run",
+                    file: file.name, error: error
+                )
+                context.control.requestStop()
+            }
+            if finished.last {
+                await finisher.finish(file)
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Logging
+
+/// Makes a run's endpoint lanes: resolves the hosts (logging those that do not resolve or resolve
+/// to refused addresses), reads the endpoints' health (disabled, Retry-After), and gives each
+/// endpoint its transport, window, share and tally.
+struct LaneSetup: Sendable {
+    /// Makes an endpoint's transport, given the address its host was pinned to, if any.
+    typealias MakeTransport = @Sendable (_ endpoint: Endpoint, _ pinned: String?) -> any Transport
+
+    let context: RunContext
+    let health: HealthStore
+    let makeTransport: MakeTransport
+
+    /// One lane per configured endpoint, in config order; `share` is each one's part of the read-ahead window.
+    func lanes(share: Int) async -> [EndpointLane] {
+        let endpoints = context.config.endpoints
+        let (resolutions, pins) = await HostResolver.resolve(endpoints)
+        for (endpoint, resolution) in zip(endpoints, resolutions) { log(resolution, of: endpoint) }
+        let known = knownHealth()
+        return zip(endpoints, resolutions).enumerated().map { index, pair in
+            let (endpoint, resolution) = pair
+            let lane = EndpointLane(
+                endpoint: endpoint, resolution: resolution, transport: makeTransport(endpoint, pins[endpoint.url.host]),
+                share: AsyncSemaphore(permits: share, clock: context.clock), health: known[endpoint.name], tally: context.ledger.tallies[index],
+                clock: context.clock
+            )
+            if let reason = lane.disabled.reason {
+                lane.tally.disabled(because: reason)
+                context.logger.error(
+                    "ENDPOINT DISABLED: its deliveries wait, unattempted, until `hookspool endpoints enable \(endpoint.name)`",
+                    metadata: ["hookspool.endpoint": "\(endpoint.name)", "reason": "\(reason)"]
+                )
+            }
+            return lane
+        }
+    }
+
+    /// The endpoints' health from earlier runs; none (every endpoint enabled) when it cannot be read.
+    private func knownHealth() -> [String: EndpointHealth] {
+        do {
+            return try health.load()
+        } catch {
+            context.ioError(
+                "cannot read the endpoints' health: \(error)", log: "cannot read the endpoints' health; treating every endpoint as enabled", error: error
+            )
+            return [:]
+        }
+    }
+
+    private func log(_ resolution: HostResolver.Resolution, of endpoint: Endpoint) {
+        switch resolution {
+        case .unresolved(let reason):
+            context.logger.error(
+                "endpoint host does not resolve; its deliveries wait for a later run",
+                metadata: ["hookspool.endpoint": "\(endpoint.name)", "dns.error": "\(reason)"]
+            )
+        case .refused(let address, let category):
+            context.logger.error(
+                "endpoint host resolves to a refused address; its deliveries fail (set allow_private: true if intended)",
+                metadata: ["hookspool.endpoint": "\(endpoint.name)", "net.address": "\(address)", "net.category": "\(category)"]
+            )
+        case .direct, .pinned:
+            break
+        }
+    }
+}

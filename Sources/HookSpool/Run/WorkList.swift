@@ -1,0 +1,49 @@
+import Logging
+
+/// A file this run will work on.
+enum WorkItem: Sendable {
+    /// In `processing/` already: its run stopped.
+    case resume(ClaimedFile)
+    /// In `incoming/` or due in `deferred/`: to be claimed.
+    case claim(SpoolEntry)
+    /// Read in place by a dry run.
+    case dryRun(SpoolEntry)
+}
+
+/// Lists a run's work: files whose run died first, then deferred files that are due, then new
+/// ones (oldest first); in a dry run, the new ones only. Refused names are reported here.
+enum WorkList {
+    /// The files to work on, in order; nil when the spool cannot be used (recorded in the ledger).
+    static func plan(_ context: RunContext) -> [WorkItem]? {
+        let spool = context.spool
+        let logger = context.logger
+        do {
+            try spool.prepare()
+            if context.dryRun {
+                let listing = try spool.readyFiles()
+                context.refuse(listing.refused)
+                return listing.ready.map { .dryRun($0) }
+            }
+            let orphans = try spool.orphans { problem in
+                context.ledger.refusedInProcessing(problem)
+                logger.error("a file in processing/ cannot be resumed; it stays there", metadata: ["error": "\(problem)"])
+            }
+            for file in orphans {
+                logger.notice("resuming a file whose run stopped", metadata: ["hookspool.file": "\(file.name)"])
+            }
+            var work: [WorkItem] = orphans.map { .resume($0) }
+            let deferred = try spool.dueDeferred(now: context.clock.unixSeconds)
+            work += deferred.due.map { .claim($0) }
+            let listing = try spool.readyFiles()
+            for name in listing.ignored {
+                logger.warning("ignoring a file that is not .ndjson or .jsonl", metadata: ["hookspool.file": "incoming/\(name)"])
+            }
+            context.refuse(listing.refused)
+            work += listing.ready.map { .claim($0) }
+            return work
+        } catch {
+            context.ioError("spool folder unusable: \(error)", log: "spool folder unusable", error: error)
+            return nil
+        }
+    }
+}
