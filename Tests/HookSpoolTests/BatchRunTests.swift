@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import HookSpool
+
+/// Whole runs over real spool files, with a scripted transport and a test clock: no sockets, no real waiting.
+@Suite("Batch run (scripted)")
+struct BatchRunTests {
+    static func run(_ ws: borrowing TestWorkspace, _ yaml: String, clock: TestClock, transport: ScriptedTransport) async throws -> BatchRun.Outcome {
+        let config = try ws.config(yaml)
+        let run = BatchRun(config: config, logger: .quiet, clock: clock) { _, _ in transport }
+        return await clock.run { await run.run() }
+    }
+
+    @Test("a file whose deliveries are deferred is due by the retry schedule, on the run's clock; a run then delivers what is left")
+    func deferralSchedule() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", [#"{"id":"evt_1","type":"t"}"#, #"{"id":"evt_2","type":"t"}"#])
+        let clock = TestClock()
+        let transport = ScriptedTransport([.status(200), .status(503), .status(503)], clock: clock)
+        let yaml = testConfig(endpoints: testEndpoint(port: 9), concurrency: 1, maxAttempts: 2, backoff: "{initial: 1s, max: 10s}", retryFor: "1h", retrySchedule: "[60s]")
+        let first = try await Self.run(ws, yaml, clock: clock, transport: transport)
+        #expect(first.exitStatus == .tempFail)
+        #expect(ws.files("deferred") == ["a.ndjson"])
+        let journal = try #require(FileSystem.regularFileInfo("\(ws.spool)/deferred/.a.ndjson.journal"))
+        let due = Int64(journal.modified.tv_sec) - Int64(clock.unixTime)
+        #expect((54...66).contains(due))
+        #expect(first.report.startedAt == RFC3339.format(unixTime: clock.unixOrigin))
+
+        // Not due yet: nothing to do.
+        let early = try await Self.run(ws, yaml, clock: clock, transport: transport)
+        #expect(early.report.totals.files == 0)
+        clock.advance(by: .seconds(70))
+        let second = try await Self.run(ws, yaml, clock: clock, transport: transport)
+        #expect(second.exitStatus == .ok)
+        #expect(second.report.totals.deliveries == 1)
+        #expect(ws.files("done") == ["a.ndjson"])
+        #expect(transport.calls.count == 4)
+        #expect(transport.wasShutDown)
+    }
+
+    @Test("a dry run signs and counts with the scripted transport never called")
+    func dryRun() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", [#"{"id":"evt_1","type":"t"}"#, "not json"])
+        let clock = TestClock()
+        let transport = ScriptedTransport(clock: clock)
+        let config = try ws.config(testConfig(endpoints: testEndpoint(port: 9)))
+        let outcome = await BatchRun(config: config, dryRun: true, logger: .quiet, clock: clock) { _, _ in transport }.run()
+        #expect(outcome.report.totals.deliveries == 1)
+        #expect(outcome.report.totals.invalidLines == 1)
+        #expect(transport.calls.isEmpty)
+        #expect(ws.files("incoming") == ["a.ndjson"])
+    }
+}

@@ -1,0 +1,50 @@
+import Testing
+@testable import HookSpool
+
+@Suite("Endpoint window (slow start)")
+struct EndpointWindowTests {
+    @Test("starts at five (or the limit, if smaller), grows by one per answer up to the limit, halves on a failure, never below one")
+    func sizes() async {
+        #expect(EndpointWindow(limit: 3).size == 3)
+        let window = EndpointWindow(limit: 8)
+        #expect(window.size == 5)
+        for _ in 0..<5 {
+            await window.acquire()
+            window.release(answered: true)
+        }
+        #expect(window.size == 8)
+        await window.acquire()
+        window.release(answered: false)
+        #expect(window.size == 4)
+        await window.acquire()
+        window.release(answered: nil)
+        #expect(window.size == 4)
+        for _ in 0..<4 {
+            await window.acquire()
+            window.release(answered: false)
+        }
+        #expect(window.size == 1)
+    }
+
+    @Test("requests beyond the window wait, and enter in order as places come back")
+    func waiters() async {
+        let window = EndpointWindow(limit: 1)
+        await window.acquire()
+        let order = OrderLog()
+        await withTaskGroup(of: Void.self) { group in
+            for n in 1...3 {
+                group.addTask {
+                    await window.acquire()
+                    order.append(n)
+                    window.release(answered: true)
+                }
+                // Each is queued before the next is started.
+                while window.waiting < n { await Task.yield() }
+            }
+            #expect(window.waiting == 3)
+            window.release(answered: true)
+        }
+        #expect(order.values == [1, 2, 3])
+        #expect(window.waiting == 0)
+    }
+}

@@ -1,0 +1,107 @@
+import NIOCore
+import NIOHTTP1
+import Synchronization
+@testable import HookSpool
+
+/// A transport that answers each attempt from a script, and records when (on its clock) each came.
+final class ScriptedTransport: Transport {
+    /// One scripted answer.
+    enum Answer: Sendable {
+        case status(Int, retryAfter: Duration? = nil, excerpt: String? = nil)
+        case failure(AttemptFailure)
+        /// Waits until `open()` is called, then answers 200.
+        case held
+    }
+
+    /// One attempt as the transport saw it.
+    struct Call: Sendable {
+        var number: Int
+        /// The clock's uptime when it came.
+        var at: Duration
+        var headers: HTTPHeaders
+    }
+
+    private struct State {
+        var script: [Answer]
+        var calls: [Call] = []
+        var inFlight = 0
+        var maxInFlight = 0
+        var gate: [CheckedContinuation<Void, Never>] = []
+        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var opened = false
+        var shutDown = false
+    }
+
+    private let state: Mutex<State>
+    private let clock: any RunClock
+    /// What every attempt after the script gets.
+    private let then: Answer
+
+    init(_ script: [Answer] = [], then: Answer = .status(200), clock: any RunClock) {
+        state = Mutex(State(script: script))
+        self.then = then
+        self.clock = clock
+    }
+
+    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt {
+        let answer = state.withLock { state -> Answer in
+            state.calls.append(Call(number: number, at: clock.uptime, headers: headers))
+            state.inFlight += 1
+            state.maxInFlight = max(state.maxInFlight, state.inFlight)
+            return state.script.isEmpty ? then : state.script.removeFirst()
+        }
+        defer { state.withLock { $0.inFlight -= 1 } }
+        switch answer {
+        case .status(let status, let retryAfter, let excerpt):
+            return Attempt(number: number, result: .response(status: status), retryAfter: retryAfter, responseExcerpt: excerpt, latency: .milliseconds(1))
+        case .failure(let failure):
+            return Attempt(number: number, result: .failure(failure), latency: .milliseconds(1))
+        case .held:
+            await withCheckedContinuation { continuation in
+                let (now, woken) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    if state.opened { return (true, []) }
+                    state.gate.append(continuation)
+                    let count = state.gate.count
+                    let due = state.watchers.filter { $0.count <= count }.map(\.continuation)
+                    state.watchers.removeAll { $0.count <= count }
+                    return (false, due)
+                }
+                if now { continuation.resume() }
+                for watcher in woken { watcher.resume() }
+            }
+            return Attempt(number: number, result: .response(status: 200), latency: .milliseconds(1))
+        }
+    }
+
+    func shutdown() async {
+        state.withLock { $0.shutDown = true }
+    }
+
+    /// Lets every held attempt, now and later, answer.
+    func open() {
+        let waiting = state.withLock { state in
+            state.opened = true
+            defer { state.gate = [] }
+            return state.gate
+        }
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// Returns once at least `count` attempts are held at the gate.
+    func untilHeld(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.gate.count >= count { return true }
+                state.watchers.append((count, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    var calls: [Call] { state.withLock { $0.calls } }
+    /// Attempts held at the gate now.
+    var held: Int { state.withLock { $0.gate.count } }
+    var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+    var wasShutDown: Bool { state.withLock { $0.shutDown } }
+}
