@@ -7,7 +7,7 @@ struct LedgerTests {
         RunReport.FailureRow(file: "a.ndjson", line: line, eventID: "e", eventType: "t", endpoint: "hook", failure: DeliveryFailure(attempts: 1, lastStatus: 400, reason: .rejected))
     }
 
-    @Test("outcomes count in the totals and in their endpoint's tally; only failures keep a row, up to the cap")
+    @Test("outcomes count in the totals and in their endpoint's tally (which its lane keeps); only failures keep a row, up to the cap")
     func outcomes() throws {
         let endpoint = try scriptedEndpoint()
         let ledger = Ledger(endpoints: [endpoint], failureCap: 2)
@@ -17,8 +17,8 @@ struct LedgerTests {
         ledger.record(.deferred(failure, firstAttempt: 0, notBefore: nil), row: Self.row(2), tally: tally)
         ledger.record(.interrupted, row: nil, tally: tally)
         for line in 3...5 { ledger.record(.failed(failure), row: Self.row(line), tally: tally) }
-        ledger.attempt(Attempt(number: 1, result: .response(status: 400), latency: .milliseconds(3)), tally: tally)
-        ledger.attempt(Attempt(number: 2, result: .failure(.timeout), latency: .milliseconds(30)), tally: tally)
+        tally.attempt(Attempt(number: 1, result: .response(status: 400), latency: .milliseconds(3)))
+        tally.attempt(Attempt(number: 2, result: .failure(.timeout), latency: .milliseconds(30)))
         let report = ledger.report(runID: "r", startedAt: "", finishedAt: "", durationMs: 0, dryRun: false)
         #expect(report.totals.delivered == 1)
         #expect(report.totals.deferred == 2)

@@ -70,7 +70,7 @@ struct ConfigReader {
         }
         var spoolDirectory = path("./spool")
         var reportDirectory = path("./reports")
-        var reportKeep = ReportWriter.defaultKeep
+        var reportKeep = Config.defaultReportKeep
         var delivery = DeliverySettings()
         var limits = Limits()
 

@@ -1,3 +1,6 @@
+// Config stage. Takes config.yaml (and the environment and files it names);
+// gives a validated Config, every endpoint's defaults resolved, or every issue with its line.
+
 import Foundation
 
 /// A validated hookspool configuration, loaded from YAML.
@@ -10,6 +13,8 @@ public struct Config: Sendable {
     public var reportDirectory: String
     /// How many runs' reports to keep in the report folder (`report.keep`); older ones are deleted.
     public var reportKeep: Int
+    /// How many runs' reports `report.keep` keeps when the config does not say.
+    public static let defaultReportKeep = 100
     /// Defaults that apply to every endpoint.
     public var delivery: DeliverySettings
     /// Input limits.
@@ -23,7 +28,7 @@ public struct Config: Sendable {
         file: String,
         spoolDirectory: String,
         reportDirectory: String,
-        reportKeep: Int = ReportWriter.defaultKeep,
+        reportKeep: Int = Config.defaultReportKeep,
         delivery: DeliverySettings = DeliverySettings(),
         limits: Limits = Limits(),
         endpoints: [Endpoint],

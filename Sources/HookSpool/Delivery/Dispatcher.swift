@@ -1,3 +1,6 @@
+// Delivery stage. Takes an event and the endpoint's lane (settings, transport, limits, state);
+// gives a DeliveryOutcome (delivered, failed or deferred, with a typed reason), after every attempt it took.
+
 import Logging
 import NIOHTTP1
 
@@ -9,7 +12,6 @@ import NIOHTTP1
 final class Dispatcher: Sendable {
     private let global: AsyncSemaphore
     private let retryWindow: RetryWindow
-    private let ledger: Ledger
     private let control: RunControl
     private let clock: any RunClock
     private let logger: Logger
@@ -17,12 +19,11 @@ final class Dispatcher: Sendable {
     private let recordHold: @Sendable (_ lane: EndpointLane, _ untilUnix: Double) -> Void
 
     init(
-        concurrency: Int, retryFor: Duration, ledger: Ledger, control: RunControl, clock: any RunClock, logger: Logger,
+        concurrency: Int, retryFor: Duration, control: RunControl, clock: any RunClock, logger: Logger,
         recordHold: @escaping @Sendable (_ lane: EndpointLane, _ untilUnix: Double) -> Void = { _, _ in }
     ) {
         global = AsyncSemaphore(permits: concurrency, clock: clock)
         retryWindow = RetryWindow(retryFor: retryFor)
-        self.ledger = ledger
         self.control = control
         self.clock = clock
         self.logger = logger
@@ -142,7 +143,7 @@ final class Dispatcher: Sendable {
 
     /// Counts a finished attempt, and opens the lane's circuit or disables it when the attempt says so.
     private func record(_ attempt: Attempt, of event: Event, to lane: EndpointLane) {
-        ledger.attempt(attempt, tally: lane.tally)
+        lane.tally.attempt(attempt)
         if lane.circuit.record(attempt) {
             lane.sidelined.fire()
             logger.error(

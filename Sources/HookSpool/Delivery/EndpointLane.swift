@@ -1,5 +1,3 @@
-import Foundation
-
 /// One endpoint for the length of a run: its settings, where its host resolved, its connections,
 /// and every limit and state that is its own. Delivery code is handed a lane, never an index.
 final class EndpointLane: Sendable {
@@ -28,8 +26,8 @@ final class EndpointLane: Sendable {
     let tally: EndpointTally
 
     init(
-        endpoint: Endpoint, resolution: HostResolver.Resolution, transport: any Transport, share: AsyncSemaphore, health: EndpointHealth?,
-        tally: EndpointTally, clock: any RunClock
+        endpoint: Endpoint, resolution: HostResolver.Resolution, transport: any Transport, share: AsyncSemaphore, tally: EndpointTally,
+        clock: any RunClock, from earlier: Earlier = Earlier()
     ) {
         self.endpoint = endpoint
         self.resolution = resolution
@@ -38,8 +36,14 @@ final class EndpointLane: Sendable {
         self.tally = tally
         window = EndpointWindow(limit: endpoint.concurrency)
         retryPolicy = RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff)
-        disabled = DisableSwitch(reason: health?.disabled?.reason)
-        hold = RetryAfterHold(untilUnix: health?.retryAfterUntil.flatMap(EndpointHealth.parse)?.timeIntervalSince1970 ?? 0, clock: clock)
+        disabled = DisableSwitch(reason: earlier.disabledReason)
+        hold = RetryAfterHold(untilUnix: earlier.retryAfterUntil, clock: clock)
+    }
+
+    /// What earlier runs left for this endpoint: disabled (and why), and a `Retry-After` wait (unix seconds; zero for none).
+    struct Earlier: Sendable {
+        var disabledReason: String?
+        var retryAfterUntil: Double = 0
     }
 
     var name: String { endpoint.name }

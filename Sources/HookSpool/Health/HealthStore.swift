@@ -1,3 +1,6 @@
+// Health stage. Takes each run's per-endpoint figures and Retry-After waits;
+// gives endpoints.json: who is disabled, failing since when, holding until when, for the runs that follow.
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -1,3 +1,6 @@
+// Ledger stage. Takes every outcome, invalid line, finished file and error as the run goes;
+// gives live progress and, at the end, the figures of the report.
+
 import Synchronization
 
 /// Collects every outcome of a run as it happens, and turns them into the report at the end.
@@ -20,13 +23,15 @@ final class Ledger: Sendable {
 
     /// Failure rows kept for the report.
     let failureCap: Int
-    /// Each endpoint's figures, in config order; each endpoint's lane holds its own.
+    /// The endpoints, in config order, and each one's figures (its lane keeps them).
+    private let endpoints: [Endpoint]
     let tallies: [EndpointTally]
     private let state = Mutex(State())
 
     init(endpoints: [Endpoint], failureCap: Int = 10_000) {
         self.failureCap = failureCap
-        tallies = endpoints.map(EndpointTally.init(endpoint:))
+        self.endpoints = endpoints
+        tallies = endpoints.map { _ in EndpointTally() }
     }
 
     func fileStarted() {
@@ -52,15 +57,6 @@ final class Ledger: Sendable {
             state.totals.invalidLines += 1
             Self.keep(row, in: &state, cap: failureCap)
         }
-    }
-
-    /// Counts one attempt to the endpoint `tally` belongs to.
-    func attempt(_ attempt: Attempt, tally: EndpointTally) {
-        state.withLock { state in
-            state.totals.attempts += 1
-            if attempt.number > 1 { state.totals.retries += 1 }
-        }
-        tally.attempt(attempt)
     }
 
     /// Counts the outcome of one delivery to the endpoint `tally` belongs to; `row` is its report row when it failed for good.
@@ -138,7 +134,8 @@ final class Ledger: Sendable {
 
     /// The live counters, for a progress display: one lock, a few integers copied.
     var progress: RunProgress {
-        state.withLock { state in
+        let (attempts, _) = attemptTotals()
+        return state.withLock { state in
             var progress = RunProgress()
             progress.filesPlanned = state.filesPlanned
             progress.filesStarted = state.totals.files
@@ -149,7 +146,7 @@ final class Ledger: Sendable {
             progress.delivered = state.totals.delivered
             progress.failed = state.totals.failed
             progress.deferred = state.totals.deferred
-            progress.attempts = state.totals.attempts
+            progress.attempts = attempts
             progress.readingFinished = state.readingFinished
             return progress
         }
@@ -157,18 +154,45 @@ final class Ledger: Sendable {
 
     /// Each endpoint's attempt latencies, in config order, for the metrics' histograms.
     func latencyHistograms() -> [LatencyHistogram] {
-        tallies.map(\.latency)
+        tallies.map(\.figures.latency)
     }
 
-    /// Each endpoint's figures so far, in config order.
+    /// Each endpoint's figures so far, in config order, as the report shows them.
     func endpointSummaries() -> [RunReport.EndpointSummary] {
-        tallies.map(\.summary)
+        zip(endpoints, tallies).map { endpoint, tally in
+            let figures = tally.figures
+            var summary = RunReport.EndpointSummary(name: endpoint.name, url: endpoint.url.redacted, latencyMs: RunReport.Latency(
+                p50: figures.latency.percentile(0.50),
+                p90: figures.latency.percentile(0.90),
+                p99: figures.latency.percentile(0.99),
+                max: figures.latency.maxMilliseconds
+            ))
+            summary.attempts = figures.attempts
+            summary.statusCodes = figures.statusCodes
+            summary.delivered = figures.delivered
+            summary.failed = figures.failed
+            summary.deferred = figures.deferred
+            summary.disabled = figures.disabled
+            return summary
+        }
+    }
+
+    /// Attempts and retries so far, across the endpoints.
+    private func attemptTotals() -> (attempts: Int, retries: Int) {
+        tallies.reduce((0, 0)) { sum, tally in
+            let figures = tally.figures
+            return (sum.0 + figures.attempts, sum.1 + figures.retries)
+        }
     }
 
     /// The report of everything recorded so far.
     func report(runID: String, startedAt: String, finishedAt: String, durationMs: Int64, dryRun: Bool) -> RunReport {
         let endpoints = endpointSummaries()
+        let (attempts, retries) = attemptTotals()
         return state.withLock { state in
+            var totals = state.totals
+            totals.attempts = attempts
+            totals.retries = retries
             var errors = state.errors
             if state.refusedFiles > Self.refusedListed {
                 errors.append("refused \(state.refusedFiles - Self.refusedListed) more names in incoming/ (not listed)")
@@ -180,7 +204,7 @@ final class Ledger: Sendable {
                 finishedAt: finishedAt,
                 durationMs: durationMs,
                 dryRun: dryRun,
-                totals: state.totals,
+                totals: totals,
                 endpoints: endpoints,
                 files: state.files,
                 failures: failures,

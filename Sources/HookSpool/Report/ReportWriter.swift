@@ -1,3 +1,6 @@
+// Report stage. Takes a finished run's RunReport;
+// gives reports/RUN.json and .html, latest.*, the index, and the metrics textfile.
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -20,7 +23,7 @@ public struct ReportWriter: Sendable {
     }
 
     /// How many runs' reports `report.keep` keeps when the config does not say.
-    public static let defaultKeep = 100
+    public static let defaultKeep = Config.defaultReportKeep
 
     /// The report folder (absolute).
     public let directory: String

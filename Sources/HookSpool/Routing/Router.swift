@@ -1,3 +1,6 @@
+// Routing stage. Takes an event's type and the configured endpoints;
+// gives the endpoints that subscribe to it, in config order.
+
 /// Decides which endpoints receive an event type: enabled endpoints whose globs match.
 public struct Router: Sendable {
     private let endpoints: [Endpoint]

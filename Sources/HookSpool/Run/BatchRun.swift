@@ -1,3 +1,6 @@
+// Run: the top. Takes a Config and the spool;
+// gives one batch run through every stage, its files finished, its report written, its exit status.
+
 import Foundation
 import Logging
 
@@ -100,7 +103,7 @@ public struct BatchRun: Sendable {
         let lanes = await LaneSetup(context: context, health: health.store, makeTransport: makeTransport)
             .lanes(share: ReadAheadPolicy.share(window: window, endpoints: config.endpoints.count))
         let dispatcher = Dispatcher(
-            concurrency: config.delivery.concurrency, retryFor: config.delivery.retryFor, ledger: context.ledger, control: control, clock: clock,
+            concurrency: config.delivery.concurrency, retryFor: config.delivery.retryFor, control: control, clock: clock,
             logger: context.logger, recordHold: { lane, until in health.recordHold(lane, untilUnix: until) }
         )
         let finisher = FileFinisher(context: context, schedule: DeferralSchedule(steps: config.delivery.retrySchedule))

@@ -65,9 +65,10 @@ final class FileTask: Sendable {
         try FileSystem.remove(failuresPath)
         state.withLock { state in
             for failed in resume.failures {
+                let failure = failed.failure
                 let row = RunReport.FailureRow(
-                    file: name, line: failed.key.line, eventID: failed.eventID, eventType: failed.eventType, endpoint: failed.key.endpoint,
-                    failure: failed.failure
+                    file: name, line: failed.key.line, eventID: failure.eventID, eventType: failure.eventType, endpoint: failed.key.endpoint,
+                    attempts: failure.attempts, lastStatus: failure.lastStatus, lastError: failure.lastError, responseExcerpt: failure.responseExcerpt
                 )
                 append(row, to: &state)
             }
@@ -114,10 +115,10 @@ final class FileTask: Sendable {
         case .delivered:
             journal?.delivered(key)
         case .failed(let failure):
-            journal?.failed(key, Journal.Failure(eventID: event.id, eventType: event.type, failure: failure))
+            journal?.failed(key, Journal.Failure(event, failure))
             row = RunReport.FailureRow(file: name, line: key.line, eventID: event.id, eventType: event.type, endpoint: key.endpoint, failure: failure)
         case .deferred(let failure, let first, _):
-            journal?.deferred(key, firstAttempt: first, Journal.Failure(eventID: event.id, eventType: event.type, failure: failure))
+            journal?.deferred(key, firstAttempt: first, Journal.Failure(event, failure))
         case .interrupted:
             break
         }
@@ -220,5 +221,15 @@ final class FileTask: Sendable {
         guard var line = try? Self.encoder.encode(row) else { return }
         line.append(0x0A)
         if !FileSystem.writeAll(state.failuresFD, line) { state.failuresError = .current("write", failuresPath) }
+    }
+}
+
+extension Journal.Failure {
+    /// How the journal keeps a delivery of `event` that did not succeed.
+    init(_ event: Event, _ failure: DeliveryFailure) {
+        self.init(
+            eventID: event.id, eventType: event.type, attempts: failure.attempts, lastStatus: failure.lastStatus, lastError: failure.reason.word,
+            responseExcerpt: failure.responseExcerpt
+        )
     }
 }

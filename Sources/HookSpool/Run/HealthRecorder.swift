@@ -37,7 +37,7 @@ struct HealthRecorder: Sendable {
                     }
                 }
                 for lane in lanes {
-                    let summary = lane.tally.summary
+                    let summary = lane.tally.figures
                     let tally = EndpointHealth.RunTally(
                         delivered: summary.delivered,
                         unsuccessful: summary.attempts > 0 ? summary.failed + summary.deferred : 0,

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Makes a run's endpoint lanes: resolves the hosts (logging those that do not resolve or resolve
@@ -21,8 +22,8 @@ struct LaneSetup: Sendable {
             let (endpoint, resolution) = pair
             let lane = EndpointLane(
                 endpoint: endpoint, resolution: resolution, transport: makeTransport(endpoint, pins[endpoint.url.host]),
-                share: AsyncSemaphore(permits: share, clock: context.clock), health: known[endpoint.name], tally: context.ledger.tallies[index],
-                clock: context.clock
+                share: AsyncSemaphore(permits: share, clock: context.clock), tally: context.ledger.tallies[index], clock: context.clock,
+                from: Self.earlier(known[endpoint.name])
             )
             if let reason = lane.disabled.reason {
                 lane.tally.disabled(because: reason)
@@ -33,6 +34,13 @@ struct LaneSetup: Sendable {
             }
             return lane
         }
+    }
+
+    /// What an endpoint's health says for this run.
+    private static func earlier(_ health: EndpointHealth?) -> EndpointLane.Earlier {
+        EndpointLane.Earlier(
+            disabledReason: health?.disabled?.reason, retryAfterUntil: health?.retryAfterUntil.flatMap(EndpointHealth.parse)?.timeIntervalSince1970 ?? 0
+        )
     }
 
     /// The endpoints' health from earlier runs; none (every endpoint enabled) when it cannot be read.

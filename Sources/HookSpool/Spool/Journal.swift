@@ -54,9 +54,7 @@ enum Journal {
     /// A delivery that failed for good, as a resumed run reports it again.
     struct FailedDelivery: Sendable, Equatable {
         var key: DeliveryKey
-        var eventID: String?
-        var eventType: String?
-        var failure: DeliveryFailure
+        var failure: Failure
     }
 
     /// One record, one JSON line.
@@ -109,18 +107,6 @@ enum Journal {
         var lastError: String?
         var responseExcerpt: String?
 
-        init(eventID: String?, eventType: String?, failure: DeliveryFailure) {
-            self.eventID = eventID
-            self.eventType = eventType
-            attempts = failure.attempts
-            lastStatus = failure.lastStatus
-            lastError = failure.reason.word
-            responseExcerpt = failure.responseExcerpt
-        }
-
-        var failure: DeliveryFailure {
-            DeliveryFailure(attempts: attempts, lastStatus: lastStatus, reason: FailureReason(word: lastError ?? ""), responseExcerpt: responseExcerpt)
-        }
 
         enum CodingKeys: String, CodingKey {
             case eventID = "event_id"
@@ -180,7 +166,7 @@ enum Journal {
             guard let line = record.l, let endpoint = record.e else { return }
             let key = DeliveryKey(line: line, endpoint: endpoint)
             if state.finished.insert(key).inserted, record.r == "failed", let row = record.row {
-                state.failures.append(FailedDelivery(key: key, eventID: row.eventID, eventType: row.eventType, failure: row.failure))
+                state.failures.append(FailedDelivery(key: key, failure: row))
             }
             state.firstAttempt[key] = nil
         case "deferred":

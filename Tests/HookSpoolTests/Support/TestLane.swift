@@ -12,11 +12,8 @@ func scriptedEndpoint(name: String = "hook", maxAttempts: Int = 3, backoff: Stri
 }
 
 /// A lane to `endpoint` through `transport`, on `clock`, as a run makes it.
-func scriptedLane(_ endpoint: Endpoint, transport: any Transport, clock: any RunClock, health: EndpointHealth? = nil, share: Int = 1024) -> EndpointLane {
-    EndpointLane(
-        endpoint: endpoint, resolution: .direct, transport: transport, share: AsyncSemaphore(permits: share, clock: clock), health: health,
-        tally: EndpointTally(endpoint: endpoint), clock: clock
-    )
+func scriptedLane(_ endpoint: Endpoint, transport: any Transport, clock: any RunClock, share: Int = 1024) -> EndpointLane {
+    EndpointLane(endpoint: endpoint, resolution: .direct, transport: transport, share: AsyncSemaphore(permits: share, clock: clock), tally: EndpointTally(), clock: clock)
 }
 
 /// A dispatcher on `clock` with a fresh ledger; `retryFor` zero fails what it cannot deliver.
@@ -24,7 +21,7 @@ func scriptedDispatcher(
     clock: any RunClock, retryFor: Duration = .zero, concurrency: Int = 64, recordHold: @escaping @Sendable (EndpointLane, Double) -> Void = { _, _ in }
 ) -> Dispatcher {
     Dispatcher(
-        concurrency: concurrency, retryFor: retryFor, ledger: Ledger(endpoints: []), control: RunControl(), clock: clock, logger: .quiet,
+        concurrency: concurrency, retryFor: retryFor, control: RunControl(), clock: clock, logger: .quiet,
         recordHold: recordHold
     )
 }

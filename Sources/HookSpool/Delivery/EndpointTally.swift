@@ -1,0 +1,51 @@
+import Synchronization
+
+/// One endpoint's figures in a run, kept by its lane: attempts, status codes, latencies, outcomes.
+final class EndpointTally: Sendable {
+    /// The figures at one moment.
+    struct Figures: Sendable {
+        var attempts = 0
+        /// Attempts after a delivery's first.
+        var retries = 0
+        /// Per status code (or transport failure word), how many attempts ended so.
+        var statusCodes: [String: Int] = [:]
+        var latency = LatencyHistogram()
+        var delivered = 0
+        var failed = 0
+        /// Left for a later run (deferred, or pending when the run stopped).
+        var deferred = 0
+        /// Why the endpoint is disabled, if it is.
+        var disabled: String?
+    }
+
+    private let state = Mutex(Figures())
+
+    init() {}
+
+    func attempt(_ attempt: Attempt) {
+        state.withLock { figures in
+            figures.attempts += 1
+            if attempt.number > 1 { figures.retries += 1 }
+            figures.statusCodes[attempt.statusKey, default: 0] += 1
+            figures.latency.record(attempt.latency)
+        }
+    }
+
+    func outcome(_ outcome: DeliveryOutcome) {
+        state.withLock { figures in
+            switch outcome {
+            case .delivered: figures.delivered += 1
+            case .failed: figures.failed += 1
+            case .deferred, .interrupted: figures.deferred += 1
+            }
+        }
+    }
+
+    /// Marks the endpoint disabled.
+    func disabled(because reason: String) {
+        state.withLock { $0.disabled = reason }
+    }
+
+    /// The figures so far.
+    var figures: Figures { state.withLock { $0 } }
+}
