@@ -1,0 +1,235 @@
+import Foundation
+import WebhookSignature
+import Yams
+
+// Reads one endpoint of the config: its name, url, events, signature and secrets, headers and tls.
+extension ConfigReader {
+    mutating func readEndpoint(_ node: Node, key: String, defaults: DeliverySettings) -> Endpoint? {
+        let allowed: Set<String> = [
+            "name", "url", "events", "secret", "signature", "headers", "concurrency", "timeout",
+            "max_attempts", "enabled", "allow_http", "allow_private", "tls",
+        ]
+        let issuesBefore = issues.count
+        // The name, if readable, labels every key of this endpoint in messages.
+        let nameHint = mapping(node)?["name"]?.scalar?.string
+        let displayKey = nameHint.map { "\(key) (\($0))" } ?? key
+        guard let fields = mapping(node, key: displayKey, allowed: allowed) else { return nil }
+
+        let name = required(fields, node, key, "name").flatMap { string($0, key: "\(key).name", nonEmpty: true) }
+        if let name, let nameNode = fields["name"],
+            !name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") })
+        {
+            fail(nameNode, "\(key).name", "'\(name)' may use only letters, digits, '-' and '_'")
+        }
+
+        let allowHTTP = fields["allow_http"].flatMap { bool($0, key: "\(displayKey).allow_http") } ?? false
+        let allowPrivate = fields["allow_private"].flatMap { bool($0, key: "\(displayKey).allow_private") } ?? false
+        let enabled = fields["enabled"].flatMap { bool($0, key: "\(displayKey).enabled") } ?? true
+
+        var url: EndpointURL?
+        if let urlNode = required(fields, node, displayKey, "url"), let text = string(urlNode, key: "\(displayKey).url", nonEmpty: true) {
+            url = readURL(urlNode, text: text, key: "\(displayKey).url", allowHTTP: allowHTTP, allowPrivate: allowPrivate)
+        }
+
+        var events: [EventPattern] = []
+        if let eventsNode = required(fields, node, displayKey, "events") {
+            let items: [Node]
+            if case .sequence(let sequence) = eventsNode {
+                items = Array(sequence)
+            } else {
+                items = [eventsNode]
+            }
+            if items.isEmpty { fail(eventsNode, "\(displayKey).events", "list at least one event type or glob, e.g. [\"order.*\"] or [\"*\"]") }
+            for (index, item) in items.enumerated() {
+                guard let text = string(item, key: "\(displayKey).events[\(index)]", nonEmpty: false) else { continue }
+                do {
+                    events.append(try EventPattern(text))
+                } catch {
+                    fail(item, "\(displayKey).events[\(index)]", "bad glob '\(text)': \(error.description)")
+                }
+            }
+        }
+
+        var scheme = SignatureScheme.standard
+        if let schemeNode = fields["signature"], let text = string(schemeNode, key: "\(displayKey).signature", nonEmpty: true) {
+            if let parsed = SignatureScheme(rawValue: text) {
+                scheme = parsed
+            } else {
+                fail(schemeNode, "\(displayKey).signature", "unknown scheme '\(text)'; use one of \(SignatureScheme.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
+        var signer: WebhookSigner?
+        var secretCount = 0
+        if let secretNode = required(fields, node, displayKey, "secret") {
+            let secrets = readSecrets(secretNode, key: "\(displayKey).secret")
+            if let secrets {
+                secretCount = secrets.count
+                do {
+                    signer = try WebhookSigner(scheme: scheme, secrets: secrets)
+                } catch {
+                    fail(secretNode, "\(displayKey).secret", "\(error) (scheme \(scheme.rawValue))")
+                }
+            }
+        }
+
+        var headers: [(name: String, value: String)] = []
+        if let headersNode = fields["headers"] {
+            headers = readHeaders(headersNode, key: "\(displayKey).headers")
+        }
+
+        let concurrency = fields["concurrency"].flatMap { integer($0, key: "\(displayKey).concurrency", in: 1...10_000) }
+        let timeout = fields["timeout"].flatMap { duration($0, key: "\(displayKey).timeout", in: .milliseconds(1)...(.seconds(3600))) }
+        let maxAttempts = fields["max_attempts"].flatMap { integer($0, key: "\(displayKey).max_attempts", in: 1...100) }
+        let tls = fields["tls"].flatMap { readTLS($0, key: "\(displayKey).tls") }
+        if tls != nil, let url, url.scheme != "https", let tlsNode = fields["tls"] {
+            fail(tlsNode, "\(displayKey).tls", "applies to https:// URLs only; this endpoint's url is \(url.scheme)://")
+        }
+
+        guard issues.count == issuesBefore, let name, let url, let signer else { return nil }
+        return Endpoint(
+            name: name,
+            url: url,
+            events: events,
+            signer: signer,
+            secretCount: secretCount,
+            headers: headers,
+            concurrency: concurrency ?? defaults.concurrency,
+            timeout: timeout ?? defaults.timeout,
+            maxAttempts: maxAttempts ?? defaults.maxAttempts,
+            backoff: defaults.backoff,
+            enabled: enabled,
+            allowPrivate: allowPrivate,
+            tls: tls
+        )
+    }
+
+    /// Reads `url:`, written inline or as `env:NAME` / `file:PATH` (resolved as secrets are), and checks it.
+    ///
+    /// A URL given by reference is a secret: messages about it say where it came from, never its text or host.
+    private mutating func readURL(_ node: Node, text: String, key: String, allowHTTP: Bool, allowPrivate: Bool) -> EndpointURL? {
+        let isReference = SecretReference.isReference(text)
+        let resolved: String
+        switch SecretReference.resolve(text, noun: "URL", baseDirectory: baseDirectory, environment: environment) {
+        case .success(let value):
+            resolved = value
+        case .failure(let problem):
+            fail(node, key, problem.description)
+            return nil
+        }
+        // Said first when the URL came by reference, which the message then names instead of the URL's text.
+        let source = isReference ? "the URL from \(text): " : ""
+        do {
+            let parsed = try EndpointURL(parsing: resolved)
+            if parsed.scheme == "http" && !allowHTTP {
+                fail(node, key, source + "http:// is refused: use https://, or set allow_http: true on this endpoint (tests and local receivers only)")
+            } else if let address = parsed.literalAddress, let category = address.nonGlobalCategory, !allowPrivate {
+                let what = isReference ? "its host" : "\(address)"
+                fail(node, key, source + "\(what) is not a public address (\(category.rawValue)); set allow_private: true on this endpoint to allow it")
+            } else if parsed.literalAddress == nil, Self.isLocalhostName(parsed.host), !allowPrivate {
+                let what = isReference ? "its host" : parsed.host
+                fail(node, key, source + "\(what) is a loopback name; set allow_private: true on this endpoint to allow it")
+            } else {
+                return parsed
+            }
+        } catch {
+            fail(node, key, source + error.description)
+        }
+        return nil
+    }
+
+    /// Reads `tls: {ca_file, cert_file, key_file}`, loading each file; cert_file and key_file come together.
+    private mutating func readTLS(_ node: Node, key: String) -> EndpointTLS? {
+        guard let fields = mapping(node, key: key, allowed: ["ca_file", "cert_file", "key_file"]) else { return nil }
+        let issuesBefore = issues.count
+        var files: [String: String] = [:]
+        for name in ["ca_file", "cert_file", "key_file"] {
+            if let value = fields[name], let text = string(value, key: "\(key).\(name)", nonEmpty: true) { files[name] = path(text) }
+        }
+        if fields.isEmpty {
+            fail(node, key, "give ca_file (a private CA), or cert_file and key_file (mutual TLS), or both")
+        }
+        if (fields["cert_file"] == nil) != (fields["key_file"] == nil) {
+            let missing = fields["cert_file"] == nil ? "cert_file" : "key_file"
+            fail(node, "\(key).\(missing)", "missing; cert_file and key_file go together (mutual TLS)")
+        }
+        guard issues.count == issuesBefore else { return nil }
+        do {
+            return try EndpointTLS(caFile: files["ca_file"], certFile: files["cert_file"], keyFile: files["key_file"])
+        } catch {
+            fail(fields[error.key] ?? node, "\(key).\(error.key)", error.description)
+            return nil
+        }
+    }
+
+    /// Reads `secret:` (one value or a list, for rotation) and resolves `env:` and `file:` references.
+    private mutating func readSecrets(_ node: Node, key: String) -> [String]? {
+        var items: [(Node, String)] = []
+        if case .sequence(let sequence) = node {
+            if sequence.isEmpty {
+                fail(node, key, "list at least one secret")
+                return nil
+            }
+            for (index, item) in sequence.enumerated() {
+                let itemKey = "\(key)[\(index)]"
+                guard let text = string(item, key: itemKey, nonEmpty: true) else { return nil }
+                items.append((item, itemKey))
+                _ = text
+            }
+        } else {
+            items.append((node, key))
+        }
+        var secrets: [String] = []
+        for (item, itemKey) in items {
+            guard let text = string(item, key: itemKey, nonEmpty: true) else { return nil }
+            switch SecretReference.resolve(text, baseDirectory: baseDirectory, environment: environment) {
+            case .success(let secret):
+                secrets.append(secret)
+            case .failure(let problem):
+                fail(item, itemKey, problem.description)
+                return nil
+            }
+        }
+        return secrets
+    }
+
+    /// Header names hookspool sets itself; a config may not override them.
+    private static let reservedHeaders: Set<String> = [
+        "content-type", "content-length", "host", "transfer-encoding", "connection", "user-agent",
+        "webhook-id", "webhook-timestamp", "webhook-signature", "x-webhook-signature", "x-webhook-event",
+        "x-webhook-id", "x-webhook-timestamp", "x-hub-signature-256", "stripe-signature",
+    ]
+
+    private mutating func readHeaders(_ node: Node, key: String) -> [(name: String, value: String)] {
+        guard case .mapping(let mapping) = node else {
+            fail(node, key, "expected a mapping of header names to values, e.g. {X-Tenant: acme}")
+            return []
+        }
+        var headers: [(name: String, value: String)] = []
+        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        for (nameNode, valueNode) in mapping {
+            guard let name = string(nameNode, key: key, nonEmpty: true) else { continue }
+            let headerKey = "\(key).\(name)"
+            guard name.allSatisfy({ tokenCharacters.contains($0) }) else {
+                fail(nameNode, headerKey, "'\(name)' is not a valid header name")
+                continue
+            }
+            guard !Self.reservedHeaders.contains(name.lowercased()) else {
+                fail(nameNode, headerKey, "\(name) is set by hookspool and cannot be overridden")
+                continue
+            }
+            guard let value = string(valueNode, key: headerKey, nonEmpty: false) else { continue }
+            guard !value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else {
+                fail(valueNode, headerKey, "a header value must not contain line breaks or control characters")
+                continue
+            }
+            headers.append((name, value))
+        }
+        return headers
+    }
+
+    static func isLocalhostName(_ host: String) -> Bool {
+        let name = host.hasSuffix(".") ? String(host.dropLast()) : host
+        return name == "localhost" || name.hasSuffix(".localhost")
+    }
+}
