@@ -1,3 +1,6 @@
+// Spool stage. Takes the files producers renamed into incoming/ (and what earlier runs left);
+// gives claimed files read line by line as events, their journals, and each finished file moved to done/, failed/ or deferred/.
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
