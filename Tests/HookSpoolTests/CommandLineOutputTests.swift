@@ -1,6 +1,5 @@
 import Foundation
 import HookSpoolReceiver
-import Synchronization
 import Testing
 @testable import HookSpool
 
@@ -43,7 +42,7 @@ struct CommandLineOutputTests {
                 signature: github
                 enabled: false
             """)
-        let result = try await BinaryTests.hookspool(["check", "--type", "order.created"], in: ws.root)
+        let result = try await HookSpoolBinary.run(["check", "--type", "order.created"], in: ws.root)
         #expect(result.status == 0, "\(result.stderr)")
         let output = result.stdout + result.stderr
         for secret in Self.secrets + ["p4ssw0rd-Zq", "alice", "tok-9d2f", "header-value-5e1a"] {
@@ -82,7 +81,7 @@ struct CommandLineOutputTests {
                 events: ["*"]
                 secret: \(Self.secrets[0])
             """)
-        let result = try await BinaryTests.hookspool(["check"], in: ws.root)
+        let result = try await HookSpoolBinary.run(["check"], in: ws.root)
         #expect(result.status == 0, "\(result.stderr)")
         let output = result.stdout + result.stderr
         for secret in [slackToken, discordToken, teamsHex, guid, "123456789012345678"] {
@@ -96,7 +95,7 @@ struct CommandLineOutputTests {
         }
 
         try Data("http://hooks.slack.com/services/T0ABC/B0DEF/\(slackToken)\n".utf8).write(to: URL(fileURLWithPath: ws.root + "/discord.url"))
-        let refused = try await BinaryTests.hookspool(["check"], in: ws.root)
+        let refused = try await HookSpoolBinary.run(["check"], in: ws.root)
         #expect(refused.status == 78, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("config.yaml:7:"), "\(refused.stderr)")
         #expect(refused.stderr.contains("endpoints[1] (discord).url: the URL from file:discord.url: http:// is refused"), "\(refused.stderr)")
@@ -109,7 +108,7 @@ struct CommandLineOutputTests {
         try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
             try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port)))
             try ws.drop("a.ndjson", [#"{"type":"x"}"#, #"{"type":"y"}"#])
-            let result = try await BinaryTests.hookspool(["run", "--log-format", "json", "--log-level", "debug"], in: ws.root)
+            let result = try await HookSpoolBinary.run(["run", "--log-format", "json", "--log-level", "debug"], in: ws.root)
             #expect(result.status == 0, "\(result.stderr)")
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.count >= 4, "\(result.stderr)")
@@ -138,7 +137,7 @@ struct CommandLineOutputTests {
         try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
             try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port)))
             try ws.drop("a.ndjson", [#"{"type":"x"}"#])
-            let info = try await BinaryTests.hookspool(["run"], in: ws.root)
+            let info = try await HookSpoolBinary.run(["run"], in: ws.root)
             #expect(info.status == 0, "\(info.stderr)")
             #expect(info.stderr.contains(#"level=info msg="file finished""#), "\(info.stderr)")
             let summary = try #require(info.stderr.split(separator: "\n").last)
@@ -147,7 +146,7 @@ struct CommandLineOutputTests {
             #expect(summary.contains(" delivered=1 "))
 
             try ws.drop("b.ndjson", [#"{"type":"x"}"#])
-            let quiet = try await BinaryTests.hookspool(["run", "--log-level", "warning"], in: ws.root)
+            let quiet = try await HookSpoolBinary.run(["run", "--log-level", "warning"], in: ws.root)
             #expect(quiet.status == 0)
             let lines = quiet.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(quiet.stderr)")
@@ -162,64 +161,14 @@ struct CommandLineOutputTests {
         try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .milliseconds(120)) }) { receiver in
             try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port, more: "concurrency: 1")))
             try ws.drop("slow.ndjson", (1...12).map { #"{"id":"e\#($0)","type":"x"}"# })
-            let (status, output) = try await PseudoTerminal.run(["run"], in: ws.root)
+            // Standard error on a pseudo-terminal: `output` is what the binary draws there.
+            let result = try await HookSpoolBinary.run(["run"], in: ws.root, stderr: .terminal, timeout: .seconds(50))
+            let (status, output) = (result.status, result.stderr)
             #expect(status == 0, "\(output)")
             #expect(output.contains("\r\u{1B}[Khookspool: files 0/1  events"), "\(output.debugDescription)")
             #expect(output.contains("delivered"))
             #expect(output.contains(#"msg="run finished""#))
             #expect(output.hasSuffix("\r\u{1B}[K"), "the line is cleared at the end: \(output.suffix(200).debugDescription)")
-        }
-    }
-}
-
-/// Runs the binary with its standard error on a pseudo-terminal and collects what it draws there.
-enum PseudoTerminal {
-    static func run(_ arguments: [String], in directory: String) async throws -> (Int32, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                var master: Int32 = -1
-                var child: Int32 = -1
-                guard openpty(&master, &child, nil, nil, nil) == 0 else {
-                    continuation.resume(throwing: TestFailure("cannot open a pseudo-terminal"))
-                    return
-                }
-                defer { close(master) }
-                let terminal = FileHandle(fileDescriptor: child, closeOnDealloc: false)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: BinaryTests.binary)
-                process.arguments = arguments
-                process.currentDirectoryURL = URL(fileURLWithPath: directory)
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = terminal
-                process.standardInput = FileHandle.nullDevice
-                do {
-                    try process.run()
-                } catch {
-                    close(child)
-                    continuation.resume(throwing: error)
-                    return
-                }
-                // Only the child holds the terminal's end now, so reading stops when it exits.
-                close(child)
-                DispatchQueue.global().asyncAfter(deadline: .now() + 50) {
-                    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                }
-                // Reads until the child's end closes (EIO on Linux once no process holds it).
-                var collected: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let count = read(master, &buffer, buffer.count)
-                    if count > 0 {
-                        collected += buffer.prefix(count)
-                    } else if count < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        break
-                    }
-                }
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, String(decoding: collected, as: UTF8.self)))
-            }
         }
     }
 }

@@ -171,15 +171,15 @@ struct DurabilityTests {
         let concurrency = 16
         try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .milliseconds(2)) }) { receiver in
             try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: concurrency, timeout: "30s", retryFor: "1h"))
-            let child = try await ChildProcess.start(["run"], in: ws.root)
+            let child = try await HookSpoolBinary.start(["run"], in: ws.root)
             try await receiver.waitForRequests(killAfter, timeout: .seconds(60))
             child.send(SIGKILL)
-            let killed = try await child.wait()
+            let killed = try await child.waitForExit()
             #expect(killed.status == -SIGKILL)
             // The next runs take the orphan up; a kill leaves at most the in-flight requests unjournalled.
             var status: Int32 = -1
             for _ in 0..<3 where status != 0 {
-                status = try await ChildProcess.start(["run"], in: ws.root).wait().status
+                status = try await HookSpoolBinary.run(["run"], in: ws.root).status
             }
             #expect(status == 0)
             let counts = Self.counts(receiver.requests)
@@ -199,9 +199,9 @@ struct DurabilityTests {
         }
         try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .milliseconds(1)) }) { receiver in
             try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: 8, timeout: "30s"))
-            let runs = [try await ChildProcess.start(["run"], in: ws.root), try await ChildProcess.start(["run"], in: ws.root), try await ChildProcess.start(["run"], in: ws.root)]
+            let runs = [try await HookSpoolBinary.start(["run"], in: ws.root), try await HookSpoolBinary.start(["run"], in: ws.root), try await HookSpoolBinary.start(["run"], in: ws.root)]
             for run in runs {
-                let result = try await run.wait()
+                let result = try await run.waitForExit()
                 #expect(result.status == 0, "\(result.output.suffix(2000))")
             }
             let counts = Self.counts(receiver.requests)
@@ -219,15 +219,15 @@ struct DurabilityTests {
         let concurrency = 8
         try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .milliseconds(20)) }) { receiver in
             try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port), concurrency: concurrency, timeout: "30s", retryFor: "1h"))
-            let child = try await ChildProcess.start(["run", "--grace", "5s"], in: ws.root)
+            let child = try await HookSpoolBinary.start(["run", "--grace", "5s"], in: ws.root)
             try await receiver.waitForRequests(40, timeout: .seconds(60))
             child.send(SIGTERM)
-            let stopped = try await child.wait(timeout: .seconds(30))
+            let stopped = try await child.waitForExit(timeout: .seconds(30))
             #expect(stopped.status == 75, "\(stopped.output)")
             #expect(stopped.output.contains("stopping"))
             #expect(FileManager.default.fileExists(atPath: ws.reports + "/latest.json"))
             #expect(ws.files("processing").isEmpty, "an interrupted file waits in deferred/")
-            let next = try await ChildProcess.start(["run"], in: ws.root).wait()
+            let next = try await HookSpoolBinary.run(["run"], in: ws.root)
             #expect(next.status == 0, "\(next.output)")
             let counts = Self.counts(receiver.requests)
             #expect(counts.count == 400)
@@ -244,7 +244,7 @@ struct DurabilityTests {
         try Data().write(to: URL(fileURLWithPath: ws.reports))
         try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
             try ws.writeConfig(testConfig(endpoints: testEndpoint(port: receiver.port)))
-            let result = try await ChildProcess.start(["run"], in: ws.root).wait()
+            let result = try await HookSpoolBinary.run(["run"], in: ws.root)
             #expect(result.status == 74, "\(result.output)")
             #expect(result.output.contains("cannot write the report"))
             #expect(ws.files("done") == ["a.ndjson"])
@@ -257,22 +257,9 @@ struct DurabilityTests {
         let ws = try TestWorkspace()
         try Data().write(to: URL(fileURLWithPath: ws.spool))
         try ws.writeConfig(testConfig(endpoints: testEndpoint(port: 9)))
-        let result = try await ChildProcess.start(["run"], in: ws.root).wait()
+        let result = try await HookSpoolBinary.run(["run"], in: ws.root)
         #expect(result.status == 74)
         #expect(result.output.contains("spool folder unusable"))
-    }
-}
-
-/// A small deterministic random generator (SplitMix64) so a seed names a test case.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -288,11 +275,22 @@ struct DiskFullTests {
             return
         }
         try FileManager.default.createDirectory(atPath: ws.spool, withIntermediateDirectories: true)
-        guard Self.shell("mount -t tmpfs -o size=256k tmpfs '\(ws.spool)'") else {
+        guard await Self.shell("mount -t tmpfs -o size=256k tmpfs '\(ws.spool)'") else {
             Issue.record("cannot mount a tmpfs over the spool")
             return
         }
-        defer { _ = Self.shell("umount '\(ws.spool)'") }
+        // Unmounted however the test ends (a `defer` cannot wait for the umount).
+        do {
+            try await Self.diskFullOnTmpfs(ws, lines: lines)
+        } catch {
+            _ = await Self.shell("umount '\(ws.spool)'")
+            throw error
+        }
+        _ = await Self.shell("umount '\(ws.spool)'")
+    }
+
+    /// The privileged half of `diskFull`, on the tmpfs mounted over the spool.
+    static func diskFullOnTmpfs(_ ws: borrowing TestWorkspace, lines: [String]) async throws {
         try ws.drop("full.ndjson", lines)
         // Leave only a few pages free: the journal runs out of room part-way through.
         let filler = ws.spool + "/filler"
@@ -335,15 +333,15 @@ struct DiskFullTests {
                 mkdir -p spool/incoming && cp full.ndjson spool/incoming/.full.tmp && mv spool/incoming/.full.tmp spool/incoming/full.ndjson || exit 90
                 # Leave less than a page free: the journal runs out of room part-way through.
                 dd if=/dev/zero of=spool/filler bs=4096 2>/dev/null
-                '\(BinaryTests.binary)' run --config config.yaml 2>first.log; echo $? > first.status
+                '\(HookSpoolBinary.path)' run --config config.yaml 2>first.log; echo $? > first.status
                 ls spool/done > first.done
                 rm spool/filler
-                '\(BinaryTests.binary)' run --config config.yaml 2>second.log; echo $? > second.status
+                '\(HookSpoolBinary.path)' run --config config.yaml 2>second.log; echo $? > second.status
                 ls spool/done > second.done; ls spool/processing > second.processing
                 """
             let outer = "mkdir -p spool && mount -t tmpfs -o size=256k tmpfs spool && exec unshare --user --map-user=\(getuid()) --map-group=\(getgid()) sh -c \"$INNER\""
             let script = "INNER='\(inner.replacingOccurrences(of: "'", with: "'\\''"))'; export INNER; exec unshare --user --map-root-user --mount sh -c '\(outer)'"
-            let result = try await BinaryTests.run("/bin/sh", ["-c", script], in: ws.root)
+            let result = try await ChildProcess.run("/bin/sh", ["-c", script], in: ws.root, timeout: .seconds(120))
             #expect(result.status == 0, "unshare or the script failed: \(result.stderr)")
             #expect(try ws.read("first.status").trimmingCharacters(in: .whitespacesAndNewlines) == "74")
             #expect(try ws.read("first.log").contains("No space left"))
@@ -356,13 +354,8 @@ struct DiskFullTests {
         }
     }
 
-    static func shell(_ command: String) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command + " 2>/dev/null"]
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+    static func shell(_ command: String) async -> Bool {
+        (try? await ChildProcess.run("/bin/sh", ["-c", command + " 2>/dev/null"]))?.status == 0
     }
 
     static func freeBytes(_ path: String) -> Int {

@@ -37,7 +37,7 @@ struct EndpointHealthTests {
             #expect(crm.disabled == "answered 410 Gone")
             #expect(ws.files("deferred").contains("c.ndjson"))
 
-            let listed = try await ChildProcess.start(["endpoints"], in: ws.root).wait()
+            let listed = try await HookSpoolBinary.run(["endpoints"], in: ws.root)
             #expect(listed.status == 0)
             #expect(listed.output.contains("disabled") && listed.output.contains("410"), "\(listed.output)")
 
@@ -49,7 +49,7 @@ struct EndpointHealthTests {
             #expect(second.exitStatus == .tempFail)
 
             // Enabled again (and the receiver is back): the waiting deliveries go out.
-            let enabled = try await ChildProcess.start(["endpoints", "enable", "crm"], in: ws.root).wait()
+            let enabled = try await HookSpoolBinary.run(["endpoints", "enable", "crm"], in: ws.root)
             #expect(enabled.status == 0, "\(enabled.output)")
             gone.withLock { $0 = false }
             let third = try await ws.run(yaml)
@@ -58,7 +58,7 @@ struct EndpointHealthTests {
             #expect(ws.files("failed") == ["c.failures.ndjson", "c.ndjson"], "the 410 delivery failed for good")
 
             // Replay: only the failed pair is sent again.
-            let replayed = try await ChildProcess.start(["replay", "c.ndjson"], in: ws.root).wait()
+            let replayed = try await HookSpoolBinary.run(["replay", "c.ndjson"], in: ws.root)
             #expect(replayed.status == 0, "\(replayed.output)")
             #expect(crmRequests().count == 6)
             #expect(crmRequests().last?.header("webhook-id") == "c-1")
@@ -73,13 +73,13 @@ struct EndpointHealthTests {
         let ws = try TestWorkspace()
         try ws.writeConfig(testConfig(endpoints: testEndpoint(port: 9)))
         try FileManager.default.createDirectory(atPath: ws.spool + "/failed", withIntermediateDirectories: true)
-        let missing = try await ChildProcess.start(["replay", "nope.ndjson"], in: ws.root).wait()
+        let missing = try await HookSpoolBinary.run(["replay", "nope.ndjson"], in: ws.root)
         #expect(missing.status == 65)
         #expect(missing.output.contains("no file nope.ndjson"))
         try Data(#"{"type":"x"}"#.utf8).write(to: URL(fileURLWithPath: ws.spool + "/failed/bad.ndjson"))
         try Data(#"{"file":"bad.ndjson","line":1,"event_id":null,"event_type":null,"endpoint":null,"attempts":0,"last_status":null,"last_error":"not JSON","response_excerpt":null}"#.utf8)
             .write(to: URL(fileURLWithPath: ws.spool + "/failed/bad.failures.ndjson"))
-        let onlyInvalid = try await ChildProcess.start(["replay", "bad.ndjson"], in: ws.root).wait()
+        let onlyInvalid = try await HookSpoolBinary.run(["replay", "bad.ndjson"], in: ws.root)
         #expect(onlyInvalid.status == 65)
         #expect(onlyInvalid.output.contains("invalid lines"))
     }

@@ -1,12 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
-import Synchronization
 import Testing
 @testable import HookSpool
 
@@ -121,16 +113,15 @@ struct InteropTests {
                 environment["INTEROP_SECRET_\(n)"] = secret
                 arguments += ["--secret", "env:INTEROP_SECRET_\(n)"]
             }
-            started.append(try PythonReceiver(
+            // Started and listening: `start` waits for its `listening on` line.
+            started.append(try await PythonReceiver.start(
                 script: PythonEnvironment.receiversDirectory + "/" + scheme.script,
                 arguments: arguments,
                 environment: environment,
-                outPath: "\(ws.root)/received-\(index).ndjson",
-                logPath: "\(ws.root)/receiver-\(index).log"
+                outPath: "\(ws.root)/received-\(index).ndjson"
             ))
         }
         let receivers = started
-        for receiver in receivers { try await receiver.waitUntilListening() }
 
         func config(secrets: [String]) -> String {
             let list = "[" + secrets.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
@@ -187,200 +178,4 @@ struct InteropTests {
             #expect(try receiver.outLines().count == n, "the forged delivery was not stored")
         }
     }
-}
-
-/// Whether `python3` can import the receivers' packages; checked once per test process.
-enum PythonEnvironment {
-    enum Status: Sendable {
-        case ready(versions: String)
-        case missing(reason: String)
-    }
-
-    static let receiversDirectory: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("examples/receivers").path
-
-    static let installHint = "python3 -m pip install -r examples/receivers/requirements.txt"
-
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true" }
-
-    static let status = Task<Status, Never> {
-        await withCheckedContinuation { continuation in
-            // A blocking child process: on a thread of its own (BlockingThread), never on the cooperative pool.
-            BlockingThread.detach {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [
-                    "python3", "-c",
-                    "import standardwebhooks, stripe, importlib.metadata as m; "
-                        + "print('standardwebhooks', m.version('standardwebhooks'), 'stripe', stripe.VERSION)",
-                ]
-                let output = Pipe()
-                process.standardOutput = output
-                process.standardError = output
-                process.standardInput = FileHandle.nullDevice
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(returning: .missing(reason: "cannot start python3: \(error)"))
-                    return
-                }
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                continuation.resume(returning: process.terminationStatus == 0
-                    ? .ready(versions: trimmed)
-                    : .missing(reason: "python3 exited \(process.terminationStatus): \(trimmed.split(separator: "\n").last ?? "")"))
-            }
-        }
-    }
-
-    /// Run when the packages are there, and always under CI, where their absence must fail.
-    static var shouldRun: Bool {
-        get async {
-            if case .ready = await status.value { return true }
-            return isCI
-        }
-    }
-
-    /// Throws, saying how to install the packages, if they are missing.
-    static func require() async throws {
-        switch await status.value {
-        case .ready:
-            return
-        case .missing(let reason):
-            let message = "The interoperability tests need python3 with the standardwebhooks and stripe packages (\(reason)). Install them with: \(installHint)\(isCI ? " (CI=true: this is required, not skipped)" : "")"
-            throw TestFailure(message)
-        }
-    }
-}
-
-/// One example receiver running as a child process. Its stdout is drained on a Dispatch thread
-/// (so the pipe never fills), its stderr goes to a log file; `kill()` in a `defer` guarantees the
-/// process does not outlive the test, `stop()` ends it with SIGTERM and returns its counts.
-final class PythonReceiver: @unchecked Sendable {
-    let outPath: String
-    let logPath: String
-    private let process = Process()
-    private let output = OutputBuffer()
-    private let listeningPort = Mutex(0)
-
-    init(script: String, arguments: [String], environment: [String: String], outPath: String, logPath: String) throws {
-        self.outPath = outPath
-        self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--port", "0"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment.merging([
-            "PYTHONDONTWRITEBYTECODE": "1",  // no __pycache__ in examples/receivers
-            "PYTHONUTF8": "1",
-        ]) { $1 }) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        guard FileManager.default.createFile(atPath: logPath, contents: nil),
-              let log = FileHandle(forWritingAtPath: logPath)
-        else { throw TestFailure("cannot create \(logPath)") }
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? log.close()
-        let reader = pipe.fileHandleForReading
-        BlockingThread.detach { [output] in
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                output.data.withLock { $0.append(chunk) }
-            }
-            output.closed.withLock { $0 = true }
-        }
-    }
-
-    deinit { kill() }
-
-    var port: Int { listeningPort.withLock { $0 } }
-
-    var stdoutText: String { String(decoding: output.data.withLock { $0 }, as: UTF8.self) }
-
-    /// The receiver's stderr so far, for failure messages.
-    func log() -> String {
-        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        return "--- \(logPath)\n\(text.suffix(4000))"
-    }
-
-    /// Waits for the first stdout line, `listening on 127.0.0.1:PORT`.
-    func waitUntilListening(deadline: Duration = .seconds(30)) async throws {
-        try await waitFor("the receiver to print `listening on 127.0.0.1:PORT`", deadline: deadline) {
-            let text = self.stdoutText
-            guard let newline = text.firstIndex(of: "\n") else { return false }
-            let first = text[..<newline]
-            guard first.hasPrefix("listening on 127.0.0.1:"), let port = Int(first.split(separator: ":").last ?? "") else {
-                throw TestFailure("unexpected first line from the receiver: \(first)\n\(self.log())")
-            }
-            self.listeningPort.withLock { $0 = port }
-            return true
-        }
-    }
-
-    func outLines() throws -> [String] {
-        guard FileManager.default.fileExists(atPath: outPath) else { return [] }
-        return try String(contentsOfFile: outPath, encoding: .utf8).split(separator: "\n").map(String.init)
-    }
-
-    /// Waits until `--out` holds at least `count` lines (the receiver fsyncs before answering 200,
-    /// so after a delivered run they are already there; the wait only guards against surprises).
-    func waitForOutLines(_ count: Int, deadline: Duration = .seconds(10)) async throws -> [String] {
-        try await waitFor("\(count) lines in \(outPath)", deadline: deadline) { try self.outLines().count >= count }
-        return try outLines()
-    }
-
-    /// SIGTERM, then the `counts: key=value …` line the receiver prints as it exits.
-    func stop(deadline: Duration = .seconds(10)) async throws -> [String: Int] {
-        if process.isRunning { process.terminate() }
-        defer { kill() }
-        try await waitFor("the receiver to exit on SIGTERM", deadline: deadline, failIfExited: false) {
-            !self.process.isRunning && self.output.closed.withLock { $0 }
-        }
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "receiver exit: \(process.terminationStatus)\n\(log())")
-        guard let line = stdoutText.split(separator: "\n").last(where: { $0.hasPrefix("counts: ") }) else {
-            throw TestFailure("the receiver printed no counts on SIGTERM:\n\(stdoutText)\n\(log())")
-        }
-        var counts: [String: Int] = [:]
-        for pair in line.dropFirst("counts: ".count).split(separator: " ") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.count == 2, let value = Int(parts[1]) { counts[String(parts[0])] = value }
-        }
-        return counts
-    }
-
-    /// SIGKILL if still running; safe to call any number of times.
-    func kill() {
-        if process.isRunning { sendSignal(process.processIdentifier, SIGKILL) }
-    }
-
-    /// Polls `condition` until it holds, failing with `what` and the receiver's log at the deadline
-    /// or if the receiver exits first.
-    private func waitFor(_ what: String, deadline: Duration, failIfExited: Bool = true, _ condition: () throws -> Bool) async throws {
-        let clock = ContinuousClock()
-        let end = clock.now + deadline
-        while true {
-            if try condition() { return }
-            if clock.now >= end {
-                throw TestFailure("timed out after \(deadline) waiting for \(what)\nstdout: \(stdoutText)\n\(log())")
-            }
-            if failIfExited, !process.isRunning, output.closed.withLock({ $0 }), try !condition() {
-                throw TestFailure("the receiver exited (\(process.terminationStatus)) while waiting for \(what)\nstdout: \(stdoutText)\n\(log())")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-}
-
-/// A child's stdout as read so far, and whether it has ended.
-final class OutputBuffer: Sendable {
-    let data = Mutex(Data())
-    let closed = Mutex(false)
-}
-
-/// `kill(2)`, outside `PythonReceiver`, whose own `kill()` would shadow it.
-private func sendSignal(_ pid: Int32, _ signal: Int32) {
-    _ = kill(pid, signal)
 }

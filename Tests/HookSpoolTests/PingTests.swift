@@ -16,7 +16,7 @@ struct PingTests {
         try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, body: "pong") }) { receiver in
             // A long timeout: a starved machine must not turn a healthy answer into a timeout.
             try ws.writeConfig(testConfig(endpoints: testEndpoint(name: "orders", port: receiver.port, secret: Self.secret, more: "headers: {X-Tenant: acme}"), timeout: "30s"))
-            let result = try await BinaryTests.hookspool(["ping", "orders"], in: ws.root)
+            let result = try await HookSpoolBinary.run(["ping", "orders"], in: ws.root)
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("status:   200"), "\(result.stdout)")
             #expect(result.stdout.contains("healthy:  yes"))
@@ -45,7 +45,7 @@ struct PingTests {
         let ws = try TestWorkspace()
         try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 500, body: "boom\u{1B}[31m") }) { receiver in
             try ws.writeConfig(testConfig(endpoints: testEndpoint(name: "orders", port: receiver.port), timeout: "30s", maxAttempts: 5))
-            let result = try await BinaryTests.hookspool(["ping", "orders", "--config", "config.yaml"], in: ws.root)
+            let result = try await HookSpoolBinary.run(["ping", "orders", "--config", "config.yaml"], in: ws.root)
             #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("status:   500"), "\(result.stdout)")
             #expect(result.stdout.contains("healthy:  no"))
@@ -63,7 +63,7 @@ struct PingTests {
             _ = try HealthStore(spoolDirectory: config.spoolDirectory).update { health in
                 health["orders"] = EndpointHealth(disabled: EndpointHealth.Disabled(at: "2026-11-29T05:00:00Z", reason: "answered 410 Gone"))
             }
-            let result = try await BinaryTests.hookspool(["ping", "orders"], in: ws.root)
+            let result = try await HookSpoolBinary.run(["ping", "orders"], in: ws.root)
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("disabled since 2026-11-29T05:00:00Z (answered 410 Gone)"), "\(result.stdout)")
             #expect(result.stdout.contains("hookspool endpoints enable orders"))
@@ -78,7 +78,7 @@ struct PingTests {
         defer { withExtendedLifetime(refusing) {} }
         let closed = refusing.port
         try ws.writeConfig(testConfig(endpoints: testEndpoint(name: "orders", port: closed)))
-        let result = try await BinaryTests.hookspool(["ping", "orders"], in: ws.root)
+        let result = try await HookSpoolBinary.run(["ping", "orders"], in: ws.root)
         #expect(result.status == 1)
         #expect(result.stdout.contains("no answer (connect_error)"), "\(result.stdout)")
     }
@@ -90,7 +90,7 @@ struct PingTests {
             testEndpoint(name: "orders", port: 9),
             testEndpoint(name: "billing", port: 9),
         ].joined(separator: "\n")))
-        let result = try await BinaryTests.hookspool(["ping", "nope"], in: ws.root)
+        let result = try await HookSpoolBinary.run(["ping", "nope"], in: ws.root)
         #expect(result.status == 64)
         #expect(result.stderr.contains("no endpoint named 'nope'"), "\(result.stderr)")
         #expect(result.stderr.contains("orders, billing"))

@@ -73,7 +73,7 @@ struct ReceiveEndToEndTests {
         #expect(try Self.storedLines(out).map(\.id) == ["evt_replay"])
 
         // A second receiver on the same file is refused: two writers would break once-only storage.
-        let rival = try await ReceiveProcess.runToExit(["receive", "--port", "0", "--secret", Self.secret, "--out", out], in: ws.root)
+        let rival = try await HookSpoolBinary.run(["receive", "--port", "0", "--secret", Self.secret, "--out", out], in: ws.root)
         #expect(rival.status == 74)
         #expect(rival.stderr.contains("another hookspool receive is writing to it"), "\(rival.stderr)")
 
@@ -201,7 +201,7 @@ struct ReceiveEndToEndTests {
         let ids = (1...10).map { "evt_gs_\($0)" }
         try ws.drop("a.ndjson", ids.map { #"{"id":"\#($0)","type":"user.signup","data":{"name":"Zoë"}}"# })
         try ws.writeConfig(config(githubSecret: githubSecret, stripeSecret: stripeSecret))
-        let run = try await BinaryTests.hookspool(["run"], in: ws.root)
+        let run = try await HookSpoolBinary.run(["run"], in: ws.root)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try Self.storedLines(ws.root + "/github.ndjson").map(\.id).sorted() == ids.sorted())
         #expect(try Self.storedLines(ws.root + "/stripe.ndjson").map(\.id).sorted() == ids.sorted())
@@ -209,7 +209,7 @@ struct ReceiveEndToEndTests {
         // The negative control: signed with secrets the receivers do not know, nothing verifies.
         try ws.drop("b.ndjson", [#"{"id":"evt_gs_wrong","type":"user.signup"}"#])
         try ws.writeConfig(config(githubSecret: "It's a Secret to Nobody", stripeSecret: "whsec_stripe_style_wrong"))
-        let wrong = try await BinaryTests.hookspool(["run"], in: ws.root)
+        let wrong = try await HookSpoolBinary.run(["run"], in: ws.root)
         #expect(wrong.status == 1, "\(wrong.stderr)")
 
         for receiver in [github, stripe] {
@@ -317,7 +317,7 @@ struct ReceiveEndToEndTests {
     @Test("usage mistakes exit 64, unusable secrets 65, an unusable --out 74", arguments: startupCases)
     func startupErrors(arguments: [String], expected: Int32) async throws {
         let ws = try TestWorkspace()
-        let result = try await ReceiveProcess.runToExit(arguments, in: ws.root)
+        let result = try await HookSpoolBinary.run(arguments, in: ws.root)
         #expect(result.status == expected, "\(result.stderr)")
         #expect(!result.stdout.contains("listening on"))
         #expect(!result.stderr.contains("not-a-whsec-secret"), "secrets never appear in messages")

@@ -46,16 +46,6 @@ struct VerifyCommandTests {
 
     // MARK: The binary
 
-    /// Runs the binary to its exit with `stdin` and extra `environment` (see `ReceiveProcess.runToExit`).
-    static func hookspool(
-        _ arguments: [String],
-        stdin: String = "",
-        environment: [String: String] = [:],
-        in directory: String
-    ) async throws -> ReceiveProcess.Exit {
-        try await ReceiveProcess.runToExit(arguments, in: directory, stdin: stdin, environment: environment)
-    }
-
     /// `--header` arguments for `headers`.
     static func headerArguments(_ headers: [(name: String, value: String)]) -> [String] {
         headers.flatMap { ["--header", "\($0.name): \($0.value)"] }
@@ -67,7 +57,7 @@ struct VerifyCommandTests {
         let body = #"{"id":"evt_v1","type":"order.created","data":{"n":1}}"#
         let now = Int64(Date().timeIntervalSince1970)
         let headers = try WebhookSigner(scheme: .standard, secrets: [Self.secret]).headers(id: "evt_v1", eventType: "order.created", timestamp: now, body: Array(body.utf8))
-        let result = try await Self.hookspool(["verify", "--secret", Self.secret] + Self.headerArguments(headers), stdin: body, in: ws.root)
+        let result = try await HookSpoolBinary.run(["verify", "--secret", Self.secret] + Self.headerArguments(headers), in: ws.root, stdin: body)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout == "valid id=evt_v1 timestamp=\(now)\n")
     }
@@ -85,10 +75,10 @@ struct VerifyCommandTests {
         let arguments = ["verify", "--secret", "env:VERIFY_TEST_SECRET", "--headers-file", "headers.txt", "--body-file", "body.json"]
         let environment = ["VERIFY_TEST_SECRET": Self.secret]
         // Signed in 2021: valid only with a tolerance that reaches back that far.
-        let stale = try await Self.hookspool(arguments, environment: environment, in: ws.root)
+        let stale = try await HookSpoolBinary.run(arguments, in: ws.root, environment: environment)
         #expect(stale.status == 1)
         #expect(stale.stdout.hasPrefix("invalid (timestampTooOld): The webhook-timestamp header is older"), "\(stale.stdout)")
-        let result = try await Self.hookspool(arguments + ["--tolerance", "36500d"], environment: environment, in: ws.root)
+        let result = try await HookSpoolBinary.run(arguments + ["--tolerance", "36500d"], in: ws.root, environment: environment)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout == "valid id=msg_p5jXN8AQM9LWM0D4loKWxJek timestamp=1614265330\n")
     }
@@ -96,11 +86,11 @@ struct VerifyCommandTests {
     @Test("GitHub's documented example verifies with --scheme github")
     func github() async throws {
         let ws = try TestWorkspace()
-        let result = try await Self.hookspool(
+        let result = try await HookSpoolBinary.run(
             ["verify", "--scheme", "github", "--secret", "It's a Secret to Everybody",
              "--header", "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"],
-            stdin: "Hello, World!",
-            in: ws.root
+            in: ws.root,
+            stdin: "Hello, World!"
         )
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout == "valid\n")
@@ -114,18 +104,18 @@ struct VerifyCommandTests {
             id: "evt_t", eventType: "order.created", timestamp: Int64(Date().timeIntervalSince1970), body: Array(body.utf8)
         )
         let base = ["verify", "--scheme", "stripe", "--secret", "sk-test"]
-        let good = try await Self.hookspool(base + Self.headerArguments(headers), stdin: body, in: ws.root)
+        let good = try await HookSpoolBinary.run(base + Self.headerArguments(headers), in: ws.root, stdin: body)
         #expect(good.status == 0 && good.stdout.hasPrefix("valid id=evt_t timestamp="), "\(good.stdout)\(good.stderr)")
 
-        let tampered = try await Self.hookspool(base + Self.headerArguments(headers), stdin: body.replacingOccurrences(of: "100", with: "1000"), in: ws.root)
+        let tampered = try await HookSpoolBinary.run(base + Self.headerArguments(headers), in: ws.root, stdin: body.replacingOccurrences(of: "100", with: "1000"))
         #expect(tampered.status == 1)
         #expect(tampered.stdout.hasPrefix("invalid (noMatchingSignature): No signature matches the body"), "\(tampered.stdout)")
 
-        let wrongSecret = try await Self.hookspool(["verify", "--scheme", "stripe", "--secret", "sk-other"] + Self.headerArguments(headers), stdin: body, in: ws.root)
+        let wrongSecret = try await HookSpoolBinary.run(["verify", "--scheme", "stripe", "--secret", "sk-other"] + Self.headerArguments(headers), in: ws.root, stdin: body)
         #expect(wrongSecret.status == 1)
         #expect(wrongSecret.stdout.contains("noMatchingSignature"))
 
-        let missing = try await Self.hookspool(base, stdin: body, in: ws.root)
+        let missing = try await HookSpoolBinary.run(base, in: ws.root, stdin: body)
         #expect(missing.status == 1)
         #expect(missing.stdout.hasPrefix("invalid (missingHeader): The Stripe-Signature header is missing"), "\(missing.stdout)")
         #expect(!missing.stdout.contains("sk-test") && !missing.stderr.contains("sk-test"), "secrets never appear in output")
@@ -149,7 +139,7 @@ struct VerifyCommandTests {
     func exitCodes(arguments: [String], expected: Int32) async throws {
         let ws = try TestWorkspace()
         try Data("webhook-id: a\nthis line is not a header\n".utf8).write(to: URL(fileURLWithPath: ws.root + "/bad-headers.txt"))
-        let result = try await Self.hookspool(arguments, stdin: "{}", in: ws.root)
+        let result = try await HookSpoolBinary.run(arguments, in: ws.root, stdin: "{}")
         #expect(result.status == expected, "\(result.stdout)\(result.stderr)")
         #expect(!result.stdout.hasPrefix("valid"))
         #expect(!result.stderr.contains("not-a-whsec-secret"), "secrets never appear in messages")
@@ -158,8 +148,8 @@ struct VerifyCommandTests {
     @Test("secret prints a new whsec_ secret of 24 random bytes each time")
     func secret() async throws {
         let ws = try TestWorkspace()
-        let first = try await Self.hookspool(["secret"], in: ws.root)
-        let second = try await Self.hookspool(["secret"], in: ws.root)
+        let first = try await HookSpoolBinary.run(["secret"], in: ws.root)
+        let second = try await HookSpoolBinary.run(["secret"], in: ws.root)
         #expect(first.status == 0 && second.status == 0)
         let secret = first.stdout.trimmingCharacters(in: .newlines)
         #expect(secret.hasPrefix("whsec_"))

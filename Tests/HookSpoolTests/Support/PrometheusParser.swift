@@ -1,8 +1,7 @@
 import Foundation
-import Synchronization
 
 /// Parses Prometheus text exposition format with a real parser: `prometheus_client`'s, run by `python3`
-/// as a child process (blocking waits and pipe reads on Dispatch threads, never on the cooperative pool).
+/// as a child process (`ChildProcess.run`).
 ///
 /// Without the package a test is skipped on a developer's machine, with the install command in the
 /// message; under `CI=true` it runs and fails (`.ci/run` installs it).
@@ -46,11 +45,11 @@ enum PrometheusParser {
 
     /// Nil when `python3 -c 'import prometheus_client'` works, else why not.
     static let problem = Task<String?, Never> {
-        let result = await run(["-c", "import prometheus_client"])
-        switch result {
-        case .success(let output) where output.status == 0: return nil
-        case .success(let output): return "python3 exited \(output.status): \(output.stderr.split(separator: "\n").last ?? "")"
-        case .failure(let error): return "cannot start python3: \(error)"
+        do {
+            let output = try await run(["-c", "import prometheus_client"])
+            return output.status == 0 ? nil : "python3 exited \(output.status): \(output.stderr.split(separator: "\n").last ?? "")"
+        } catch {
+            return "cannot start python3: \(error)"
         }
     }
 
@@ -76,7 +75,7 @@ enum PrometheusParser {
                 })
             print(json.dumps(families))
             """
-        let output = try await run(["-c", script], input: Data(text.utf8)).get()
+        let output = try await run(["-c", script], input: Data(text.utf8))
         guard output.status == 0 else {
             throw TestFailure("prometheus_client rejected the text (exit \(output.status)): \(output.stderr.suffix(2000))\n--- text:\n\(text)")
         }
@@ -84,54 +83,14 @@ enum PrometheusParser {
         return Parsed(families: families)
     }
 
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// Runs `python3 arguments…` with `input` on its standard input; killed after a minute.
-    private static func run(_ arguments: [String], input: Data = Data()) async -> Result<Output, TestFailure> {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["python3"] + arguments
-                process.environment = ProcessInfo.processInfo.environment.merging(["PYTHONDONTWRITEBYTECODE": "1", "PYTHONUTF8": "1"]) { $1 }
-                let stdin = Pipe()
-                let stdout = Pipe()
-                let stderr = Pipe()
-                process.standardInput = stdin
-                process.standardOutput = stdout
-                process.standardError = stderr
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(returning: .failure(TestFailure("\(error)")))
-                    return
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + 60) {
-                    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                }
-                let group = DispatchGroup()
-                let errData = Mutex(Data())
-                DispatchQueue.global().async(group: group) {
-                    let data = stderr.fileHandleForReading.readDataToEndOfFile()
-                    errData.withLock { $0 = data }
-                }
-                DispatchQueue.global().async(group: group) {
-                    try? stdin.fileHandleForWriting.write(contentsOf: input)
-                    try? stdin.fileHandleForWriting.close()
-                }
-                let outData = stdout.fileHandleForReading.readDataToEndOfFile()
-                group.wait()
-                process.waitUntilExit()
-                continuation.resume(returning: .success(Output(
-                    status: process.terminationStatus,
-                    stdout: String(decoding: outData, as: UTF8.self),
-                    stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self)
-                )))
-            }
-        }
+    private static func run(_ arguments: [String], input: Data? = nil) async throws -> ChildProcess.Exit {
+        try await ChildProcess.run(
+            "/usr/bin/env",
+            ["python3"] + arguments,
+            environment: ["PYTHONDONTWRITEBYTECODE": "1", "PYTHONUTF8": "1"],
+            stdin: input,
+            timeout: .seconds(60)
+        )
     }
 }

@@ -9,119 +9,70 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Synchronization
 import WebhookSignature
 
-/// A real `hookspool receive` child process: started on port 0, its port read from its first stdout
-/// line, its output drained on threads of its own (never the cooperative pool), stopped by a signal.
-/// Call `kill()` in a `defer` so it never outlives the test, even when the test fails.
-// @unchecked: `Process` is not Sendable; after `run()` only its thread-safe members are used
-// (processIdentifier, isRunning, terminationStatus/Reason), and the output lives in Mutexes.
-final class ReceiveProcess: @unchecked Sendable {
-    /// What the process printed, and how many of its two output streams are still open.
-    private final class Streams: Sendable {
-        let stdout = Mutex(Data())
-        let stderr = Mutex(Data())
-        let open = Mutex(2)
-    }
-
-    /// How the process ended.
-    struct Exit {
-        var status: Int32
-        var exitedNormally: Bool
-        var stdout: String
-        var stderr: String
-    }
-
-    private let process: Process
-    private let streams: Streams
-    private let boundPort = Mutex(0)
-
-    private init(process: Process, streams: Streams) {
-        self.process = process
-        self.streams = streams
-    }
-
-    deinit { kill() }
-
+/// A real `hookspool receive` child process (`HookSpoolBinary.start`): started on port 0, its port
+/// read from its first stdout line, stopped by a signal. Call `kill()` in a `defer` so it never
+/// outlives the test, even when the test fails.
+final class ReceiveProcess: Sendable {
+    private let child: ChildProcess
     /// The port from the `listening on` line.
-    var port: Int { boundPort.withLock { $0 } }
-    var stdout: String { String(decoding: streams.stdout.withLock { $0 }, as: UTF8.self) }
-    var stderr: String { String(decoding: streams.stderr.withLock { $0 }, as: UTF8.self) }
+    let port: Int
+
+    private init(child: ChildProcess, port: Int) {
+        self.child = child
+        self.port = port
+    }
+
+    var stdout: String { child.stdout }
+    var stderr: String { child.stderr }
 
     /// Starts `hookspool receive --port 0 ARGUMENTS` in `directory` and waits for `listening on 127.0.0.1:PORT`.
     static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) async throws -> ReceiveProcess {
-        let receiver = try await spawn(["receive", "--port", "0"] + arguments, in: directory, environment: environment)
-        try await receiver.waitFor("`listening on 127.0.0.1:PORT`", timeout: .seconds(30)) {
-            let text = receiver.stdout
-            guard let newline = text.firstIndex(of: "\n") else { return false }
-            let first = text[..<newline]
-            guard first.hasPrefix("listening on 127.0.0.1:"), let port = Int(first.split(separator: ":").last ?? "") else {
-                throw TestFailure("unexpected first line: \(first)")
-            }
-            receiver.boundPort.withLock { $0 = port }
-            return true
-        }
-        return receiver
+        let child = try await HookSpoolBinary.start(["receive", "--port", "0"] + arguments, in: directory, environment: environment)
+        return ReceiveProcess(child: child, port: try await listeningPort(of: child))
     }
 
-    /// Runs `hookspool ARGUMENTS` to its exit, for commands that should stop by themselves; killed after `timeout`.
-    ///
-    /// Standard input is `stdin` through a file, not a pipe: a child that exits without reading it (a
-    /// usage error) would otherwise make the write fail with SIGPIPE, which ends the whole test process.
-    static func runToExit(
-        _ arguments: [String],
-        in directory: String,
-        stdin: String = "",
-        environment: [String: String] = [:],
-        timeout: Duration = .seconds(30)
-    ) async throws -> Exit {
-        let inputPath = "\(directory)/.stdin-\(UUID().uuidString)"
-        try Data(stdin.utf8).write(to: URL(fileURLWithPath: inputPath))
-        defer { try? FileManager.default.removeItem(atPath: inputPath) }
-        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
-        defer { try? input.close() }
-        let child = try await spawn(arguments, in: directory, environment: environment, stdin: input)
-        defer { child.kill() }
-        try await child.waitFor("hookspool \(arguments.joined(separator: " ")) to exit", timeout: timeout, failIfExited: false) {
-            child.hasExited
+    /// Waits for a receiver's first stdout line, `listening on 127.0.0.1:PORT`, and returns the port;
+    /// kills the child and throws if it says anything else first, exits, or says nothing within `timeout`.
+    static func listeningPort(of child: ChildProcess, timeout: Duration = .seconds(30)) async throws -> Int {
+        var port: Int?
+        do {
+            try await child.waitFor("`listening on 127.0.0.1:PORT`", timeout: timeout) {
+                let text = child.stdout
+                guard let newline = text.firstIndex(of: "\n") else { return false }
+                let first = text[..<newline]
+                guard first.hasPrefix("listening on 127.0.0.1:"), let number = Int(first.split(separator: ":").last ?? "") else {
+                    throw TestFailure("unexpected first line from \(child.command): \(first)\nstderr: \(child.stderr.suffix(4000))")
+                }
+                port = number
+                return true
+            }
+        } catch {
+            child.kill()
+            throw error
         }
-        return child.exit
+        guard let port else { throw TestFailure("no port") }
+        return port
     }
 
     /// Sends `signal` and waits for the process to exit and close its output.
-    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(15)) async throws -> Exit {
-        if process.isRunning { sendSignal(process.processIdentifier, signal) }
-        try await waitFor("the receiver to exit on signal \(signal)", timeout: timeout, failIfExited: false) { hasExited }
-        return exit
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(15)) async throws -> ChildProcess.Exit {
+        try await child.stop(signal: signal, timeout: timeout)
     }
 
     /// SIGKILL if still running; safe to call any number of times.
     func kill() {
-        if process.isRunning { sendSignal(process.processIdentifier, SIGKILL) }
+        child.kill()
     }
 
-    /// Polls `condition` until it holds; fails at the timeout, or as soon as the process has exited without it holding.
-    func waitFor(
-        _ what: String,
-        timeout: Duration = .seconds(10),
-        failIfExited: Bool = true,
-        _ condition: () throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if try condition() { return }
-            if ContinuousClock.now >= deadline {
-                throw TestFailure("timed out after \(timeout) waiting for \(what)\nstdout: \(stdout)\nstderr: \(stderr)")
-            }
-            if failIfExited, hasExited, try !condition() {
-                throw TestFailure("the process exited (\(process.terminationStatus)) waiting for \(what)\nstdout: \(stdout)\nstderr: \(stderr)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+    /// Waits until `condition` holds, checked again at each chunk the receiver prints; fails at the
+    /// timeout, or as soon as the process has exited without it holding.
+    func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws {
+        try await child.waitFor(what, timeout: timeout, condition)
     }
 
-    /// The `key=value` pairs of the `counts:` line printed on exit.
+    /// The `key=value` pairs of the `counts:` line a receiver prints on exit.
     static func counts(_ stdout: String) -> [String: Int]? {
         guard let line = stdout.split(separator: "\n").last(where: { $0.hasPrefix("counts: ") }) else { return nil }
         var counts: [String: Int] = [:]
@@ -164,67 +115,4 @@ final class ReceiveProcess: @unchecked Sendable {
         let headers = signer.headers(id: id, eventType: "test.event", timestamp: timestamp, body: Array(body.utf8))
         return try await post(body, headers: headers)
     }
-
-    // MARK: Private
-
-    /// Starts the binary on a thread of its own (never blocking the cooperative pool), its output drained by two more.
-    ///
-    /// Dedicated threads rather than Dispatch's global queue: a reader blocks for the child's whole life,
-    /// and libdispatch adds workers for blocked ones only about once a second, which stalls every
-    /// other user of the global queue (seconds per test when several receivers run at once).
-    private static func spawn(
-        _ arguments: [String],
-        in directory: String,
-        environment: [String: String],
-        stdin: FileHandle = .nullDevice
-    ) async throws -> ReceiveProcess {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try spawnNow(arguments, in: directory, environment: environment, stdin: stdin) })
-            }.start()
-        }
-    }
-
-    private static func spawnNow(_ arguments: [String], in directory: String, environment: [String: String], stdin: FileHandle) throws -> ReceiveProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryTests.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardInput = stdin
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let streams = Streams()
-        try process.run()
-        for (pipe, isStdout) in [(out, true), (err, false)] {
-            let reader = pipe.fileHandleForReading
-            Thread {
-                while true {
-                    let chunk = reader.availableData
-                    if chunk.isEmpty { break }
-                    if isStdout {
-                        streams.stdout.withLock { $0.append(chunk) }
-                    } else {
-                        streams.stderr.withLock { $0.append(chunk) }
-                    }
-                }
-                streams.open.withLock { $0 -= 1 }
-            }.start()
-        }
-        return ReceiveProcess(process: process, streams: streams)
-    }
-
-    private var hasExited: Bool { !process.isRunning && streams.open.withLock { $0 == 0 } }
-
-    /// How the process ended; only meaningful once it has.
-    private var exit: Exit {
-        Exit(status: process.terminationStatus, exitedNormally: process.terminationReason == .exit, stdout: stdout, stderr: stderr)
-    }
-}
-
-/// `kill(2)`, outside `ReceiveProcess`, whose own `kill()` hides the name.
-private func sendSignal(_ pid: Int32, _ signal: Int32) {
-    _ = kill(pid, signal)
 }
