@@ -52,7 +52,7 @@ def write_spool_file(path, first, count, size=500):
 
 
 def template(work, name, files, events_per_file, size=500):
-    """A folder of spool files, generated once and hard-linked into each run's spool."""
+    """A folder of spool files, generated once and copied into each run's spool (a hard-linked file is refused since 0.5.0)."""
     folder = os.path.join(work, "templates", name)
     if os.path.isdir(folder):
         return folder
@@ -92,7 +92,7 @@ def prepare(work, case, templ, endpoints, timeout="10s"):
     os.makedirs(incoming)
     if templ:
         for name in sorted(os.listdir(templ)):
-            os.link(os.path.join(templ, name), os.path.join(incoming, name))
+            shutil.copyfile(os.path.join(templ, name), os.path.join(incoming, name))
     config = os.path.join(case_dir, "config.yaml")
     with open(config, "w") as f:
         f.write(config_text(case_dir, endpoints, timeout))
