@@ -20,9 +20,9 @@ struct JournalTests {
         journal.header(originalName: "a \"quoted\".ndjson", identity: "1:2:3:4")
         journal.delivered(DeliveryKey(line: 1, endpoint: "a"))
         let failure = DeliveryFailure(attempts: 2, lastStatus: 404, reason: .rejected, responseExcerpt: "no such hook")
-        journal.failed(DeliveryKey(line: 2, endpoint: "a"), Journal.Failure(scriptedEvent(line: 2, id: "evt_2"), failure))
+        journal.failed(DeliveryKey(line: 2, endpoint: "a"), Journal.Failure(scriptedEvent(line: 2, id: "evt_2"), file: "a.ndjson", endpoint: "a", failure))
         let later = DeliveryFailure(attempts: 5, reason: .transport(.timeout))
-        journal.deferred(DeliveryKey(line: 3, endpoint: "a"), firstAttempt: 1_700_000_000, Journal.Failure(scriptedEvent(line: 3, id: "evt_3"), later))
+        journal.deferred(DeliveryKey(line: 3, endpoint: "a"), firstAttempt: 1_700_000_000, Journal.Failure(scriptedEvent(line: 3, id: "evt_3"), file: "a.ndjson", endpoint: "a", later))
         journal.readComplete()
         journal.fileDeferred(count: 2, next: 1_700_000_600)
         try journal.close()
@@ -35,11 +35,19 @@ struct JournalTests {
         #expect(state.originalName == "a \"quoted\".ndjson")
         #expect(state.identity == "1:2:3:4")
         #expect(state.finished == [DeliveryKey(line: 1, endpoint: "a"), DeliveryKey(line: 2, endpoint: "a")])
-        #expect(state.failures == [Journal.FailedDelivery(key: DeliveryKey(line: 2, endpoint: "a"), failure: Journal.Failure(scriptedEvent(line: 2, id: "evt_2"), failure))])
+        #expect(state.failures == [Journal.FailedDelivery(key: DeliveryKey(line: 2, endpoint: "a"), failure: Journal.Failure(scriptedEvent(line: 2, id: "evt_2"), file: "a.ndjson", endpoint: "a", failure))])
         #expect(state.firstAttempt == [DeliveryKey(line: 3, endpoint: "a"): 1_700_000_000])
         #expect(state.readComplete)
         #expect(state.deferrals == 2)
         #expect(state.validLength == text.utf8.count)
+
+        // 0.4.0 read each failure as the report's row, which needs `file` and `line`: a rollback still reads it.
+        struct FormatOneRecord: Decodable { var row: RunReport.FailureRow? }
+        for line in text.split(separator: "\n") where line.contains("\"row\"") {
+            let row = try JSONDecoder().decode(FormatOneRecord.self, from: Data(line.utf8)).row
+            #expect(row?.file == "a.ndjson")
+            #expect(row?.endpoint == "a")
+        }
     }
 
     @Test("a format-1 journal (0.4.0: the report's whole row in each failure) resumes the same")
@@ -57,7 +65,7 @@ struct JournalTests {
         let state = try Journal.read(path)
         #expect(state.originalName == "a.ndjson")
         let failure = DeliveryFailure(attempts: 3, lastStatus: 503, reason: .retriesExhausted, responseExcerpt: "busy")
-        #expect(state.failures == [Journal.FailedDelivery(key: DeliveryKey(line: 2, endpoint: "hook"), failure: Journal.Failure(scriptedEvent(line: 2, id: "evt_2"), failure))])
+        #expect(state.failures == [Journal.FailedDelivery(key: DeliveryKey(line: 2, endpoint: "hook"), failure: Journal.Failure(scriptedEvent(line: 2, id: "evt_2"), file: "a.ndjson", endpoint: "hook", failure))])
         #expect(state.finished.count == 2)
         #expect(state.firstAttempt[DeliveryKey(line: 3, endpoint: "hook")] == 1_700_000_000)
         #expect(state.readComplete)

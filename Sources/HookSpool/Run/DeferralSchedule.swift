@@ -11,7 +11,7 @@ struct DeferralSchedule: Sendable {
         now: Int64, deferrals: Int, interruptedOnly: Bool, notBefore: Int64?, using random: inout some RandomNumberGenerator
     ) -> (due: Int64, count: Int?) {
         if interruptedOnly { return (now, nil) }
-        let count = deferrals + 1
+        let count = deferrals < Int.max ? deferrals + 1 : deferrals
         let (later, overflow) = now.addingReportingOverflow(delay(count, using: &random))
         return (max(overflow ? Int64.max : later, notBefore ?? 0), count)
     }

@@ -104,8 +104,10 @@ struct FileReader: Sendable {
                     dryRun(event, line: number, to: routed, of: file)
                     continue
                 }
-                context.ledger.eventRead(deliveries: 0, unrouted: routed.isEmpty)
             }
+            // The first pass takes every share the event needs, then starts its deliveries; a
+            // later pass starts each as it takes its share.
+            var taken: [EndpointLane] = []
             for lane in routed {
                 if let only {
                     guard let from = only[lane], number >= from.line else { continue }
@@ -129,9 +131,20 @@ struct FileReader: Sendable {
                     )
                     return .cut
                 }
+                if first {
+                    taken.append(lane)
+                    continue
+                }
                 served.insert(lane)
                 context.ledger.deliveriesRead(1)
                 await starter.start(event, line: number, to: lane, of: file, in: &group)
+            }
+            if first {
+                context.ledger.eventRead(deliveries: taken.count, unrouted: routed.isEmpty)
+                for lane in taken {
+                    served.insert(lane)
+                    await starter.start(event, line: number, to: lane, of: file, in: &group)
+                }
             }
         }
         return .read(behind: behind)

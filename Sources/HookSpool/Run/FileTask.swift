@@ -67,7 +67,7 @@ final class FileTask: Sendable {
             for failed in resume.failures {
                 let failure = failed.failure
                 let row = RunReport.FailureRow(
-                    file: name, line: failed.key.line, eventID: failure.eventID, eventType: failure.eventType, endpoint: failed.key.endpoint,
+                    file: failure.file ?? name, line: failed.key.line, eventID: failure.eventID, eventType: failure.eventType, endpoint: failed.key.endpoint,
                     attempts: failure.attempts, lastStatus: failure.lastStatus, lastError: failure.lastError, responseExcerpt: failure.responseExcerpt
                 )
                 append(row, to: &state)
@@ -115,10 +115,10 @@ final class FileTask: Sendable {
         case .delivered:
             journal?.delivered(key)
         case .failed(let failure):
-            journal?.failed(key, Journal.Failure(event, failure))
+            journal?.failed(key, Journal.Failure(event, file: name, endpoint: key.endpoint, failure))
             row = RunReport.FailureRow(file: name, line: key.line, eventID: event.id, eventType: event.type, endpoint: key.endpoint, failure: failure)
         case .deferred(let failure, let first, _):
-            journal?.deferred(key, firstAttempt: first, Journal.Failure(event, failure))
+            journal?.deferred(key, firstAttempt: first, Journal.Failure(event, file: name, endpoint: key.endpoint, failure))
         case .interrupted:
             break
         }
@@ -225,11 +225,11 @@ final class FileTask: Sendable {
 }
 
 extension Journal.Failure {
-    /// How the journal keeps a delivery of `event` that did not succeed.
-    init(_ event: Event, _ failure: DeliveryFailure) {
+    /// How the journal keeps the delivery of `event` (in file `file`) to `endpoint` that did not succeed.
+    init(_ event: Event, file: String, endpoint: String, _ failure: DeliveryFailure) {
         self.init(
-            eventID: event.id, eventType: event.type, attempts: failure.attempts, lastStatus: failure.lastStatus, lastError: failure.reason.word,
-            responseExcerpt: failure.responseExcerpt
+            file: file, line: event.line, eventID: event.id, eventType: event.type, endpoint: endpoint, attempts: failure.attempts,
+            lastStatus: failure.lastStatus, lastError: failure.reason.word, responseExcerpt: failure.responseExcerpt
         )
     }
 }

@@ -20,8 +20,8 @@ struct DeliveryKey: Hashable, Sendable {
 /// (a crash mid-write) is ignored and cut off before anything is appended.
 ///
 /// The format is `Journal.Record`'s, written and read by the same Codable types. Format 2 (this
-/// one) keeps a failure's own fields; format 1 (0.4.0) kept the report's whole row under the same
-/// key, and reads the same, its extra keys ignored.
+/// one) adds the header's `v`; its failures keep format 1's keys (0.4.0 wrote the report's row
+/// there), so each version reads the other's journals.
 enum Journal {
     /// The format this version writes, in the header record's `v`.
     static let format = 2
@@ -95,10 +95,15 @@ enum Journal {
         }
     }
 
-    /// A failed or deferred delivery's event and what it came to.
+    /// A failed or deferred delivery's event and what it came to. It keeps format 1's keys
+    /// (`file`, `line`, `endpoint` too), so that 0.4.0 still reads the journal after a rollback.
     struct Failure: Codable, Sendable, Equatable {
+        /// The file's name when the delivery failed.
+        var file: String?
+        var line: Int?
         var eventID: String?
         var eventType: String?
+        var endpoint: String?
         var attempts: Int
         var lastStatus: Int?
         var lastError: String?
@@ -106,9 +111,10 @@ enum Journal {
 
 
         enum CodingKeys: String, CodingKey {
+            case file, line
             case eventID = "event_id"
             case eventType = "event_type"
-            case attempts
+            case endpoint, attempts
             case lastStatus = "last_status"
             case lastError = "last_error"
             case responseExcerpt = "response_excerpt"
@@ -175,7 +181,7 @@ enum Journal {
         case "read":
             state.readComplete = true
         case "defer_file":
-            state.deferrals = max(state.deferrals, record.n ?? state.deferrals + 1)
+            state.deferrals = max(state.deferrals, record.n ?? state.deferrals.addingReportingOverflow(1).partialValue)
         case "replay":
             state.only = Set((record.pairs ?? []).map { DeliveryKey(line: $0.l, endpoint: $0.e) })
             // A replay starts the file's story again: earlier outcomes are not carried over.
