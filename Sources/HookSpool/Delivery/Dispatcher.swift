@@ -124,9 +124,13 @@ final class Dispatcher: Sendable {
             timeout: lane.endpoint.timeout,
             attempt: number
         )
+        // Before the slots go back: the deliveries waiting for them must see what this answer
+        // says about the endpoint (a Retry-After, a 410, the failure that opens its circuit).
         if attempt.verdict == .retry, let retryAfter = attempt.retryAfter, retryAfter > .zero {
-            // Before the slots go back: the deliveries waiting for them must see the hold.
             lane.hold.extend(by: retryAfter)
+        }
+        if !Task.isCancelled || attempt.verdict == .delivered {
+            sideline(lane, after: attempt)
         }
         global.release()
         if case .response = attempt.result {
@@ -141,9 +145,8 @@ final class Dispatcher: Sendable {
         control.isStopping || lane.circuit.isOpen || lane.disabled.reason != nil || lane.hold.remaining() > 0
     }
 
-    /// Counts a finished attempt, and opens the lane's circuit or disables it when the attempt says so.
-    private func record(_ attempt: Attempt, of event: Event, to lane: EndpointLane) {
-        lane.tally.attempt(attempt)
+    /// Opens the lane's circuit, or disables the endpoint, when the attempt says so.
+    private func sideline(_ lane: EndpointLane, after attempt: Attempt) {
         if lane.circuit.record(attempt) {
             lane.sidelined.fire()
             logger.error(
@@ -151,13 +154,6 @@ final class Dispatcher: Sendable {
                 metadata: ["hookspool.endpoint": "\(lane.name)", "consecutive_failures": "\(lane.circuit.threshold)"]
             )
         }
-        logger.debug(
-            "attempt",
-            metadata: [
-                "hookspool.endpoint": "\(lane.name)", "hookspool.event_id": "\(event.id)", "hookspool.attempt": "\(attempt.number)",
-                "http.status": "\(attempt.statusKey)", "latency_ms": "\(attempt.latency.milliseconds)",
-            ]
-        )
         if case .response(410) = attempt.result, lane.disabled.disable(because: "answered 410 Gone") {
             lane.sidelined.fire()
             lane.tally.disabled(because: "answered 410 Gone")
@@ -166,6 +162,18 @@ final class Dispatcher: Sendable {
                 metadata: ["hookspool.endpoint": "\(lane.name)"]
             )
         }
+    }
+
+    /// Counts a finished attempt in the lane's tally.
+    private func record(_ attempt: Attempt, of event: Event, to lane: EndpointLane) {
+        lane.tally.attempt(attempt)
+        logger.debug(
+            "attempt",
+            metadata: [
+                "hookspool.endpoint": "\(lane.name)", "hookspool.event_id": "\(event.id)", "hookspool.attempt": "\(attempt.number)",
+                "http.status": "\(attempt.statusKey)", "latency_ms": "\(attempt.latency.milliseconds)",
+            ]
+        )
     }
 
     /// A delivery this run gives up on: deferred to a later run or failed for good, by `retry_for`.

@@ -9,8 +9,8 @@ final class ScriptedTransport: Transport {
     enum Answer: Sendable {
         case status(Int, retryAfter: Duration? = nil, excerpt: String? = nil)
         case failure(AttemptFailure)
-        /// Waits until `open()` is called, then answers 200.
-        case held
+        /// Waits until `open()` is called, then answers `status`.
+        case held(status: Int)
     }
 
     /// One attempt as the transport saw it.
@@ -56,7 +56,7 @@ final class ScriptedTransport: Transport {
             return Attempt(number: number, result: .response(status: status), retryAfter: retryAfter, responseExcerpt: excerpt, latency: .milliseconds(1))
         case .failure(let failure):
             return Attempt(number: number, result: .failure(failure), latency: .milliseconds(1))
-        case .held:
+        case .held(let status):
             await withCheckedContinuation { continuation in
                 let (now, woken) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
                     if state.opened { return (true, []) }
@@ -69,7 +69,7 @@ final class ScriptedTransport: Transport {
                 if now { continuation.resume() }
                 for watcher in woken { watcher.resume() }
             }
-            return Attempt(number: number, result: .response(status: 200), latency: .milliseconds(1))
+            return Attempt(number: number, result: .response(status: status), latency: .milliseconds(1))
         }
     }
 
