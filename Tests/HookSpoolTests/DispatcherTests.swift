@@ -133,22 +133,6 @@ struct DispatcherTests {
         #expect(transport.calls.count == 1)
     }
 
-    @Test("a 410 disables the endpoint before its slot goes back: the delivery waiting for that slot is never sent")
-    func goneBeforeTheSlotGoesBack() async throws {
-        let clock = TestClock()
-        let transport = ScriptedTransport([.held(status: 410)], clock: clock)
-        let lane = scriptedLane(try scriptedEndpoint(more: "concurrency: 1"), transport: transport, clock: clock)
-        let dispatcher = scriptedDispatcher(clock: clock, retryFor: .seconds(3600))
-        let first = Task { await dispatcher.deliver(scriptedEvent(line: 1), to: lane, firstAttempt: nil) }
-        await transport.untilHeld(1)
-        let second = Task { await dispatcher.deliver(scriptedEvent(line: 2), to: lane, firstAttempt: nil) }
-        while lane.window.waiting < 1 { await Task.yield() }
-        transport.open()
-        #expect(await first.value == .failed(DeliveryFailure(attempts: 1, lastStatus: 410, reason: .rejected)))
-        #expect(await second.value == .deferred(DeliveryFailure(attempts: 0, reason: .endpointDisabled), firstAttempt: Int64(clock.unixOrigin), notBefore: nil))
-        #expect(transport.calls.count == 1)
-    }
-
     @Test("slow start: an endpoint that has not answered yet gets five requests in flight; the rest wait for its window")
     func slowStart() async throws {
         let clock = TestClock()
