@@ -110,6 +110,8 @@ enum Journal {
         var responseExcerpt: String?
 
 
+        /// The same words as the report's failure rows today, on purpose and by copy: these are the
+        /// journal's format 1 keys and stay so when the report's schema changes.
         enum CodingKeys: String, CodingKey {
             case file, line
             case eventID = "event_id"
