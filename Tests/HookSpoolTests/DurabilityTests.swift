@@ -110,6 +110,35 @@ struct DurabilityTests {
         }
     }
 
+    @Test("a journal written through another mount (another device number, 0.4.0's identity) is the file's own; one of another file is set aside")
+    func journalIdentityAcrossMounts() async throws {
+        for (sameFile, expected) in [(true, ["m-3"]), (false, ["m-1", "m-2", "m-3"])] {
+            let ws = try TestWorkspace()
+            let spool = Spool(root: ws.spool)
+            try spool.prepare()
+            let path = spool.processing + "/m.ndjson"
+            try Data((Self.events(3, prefix: "m").joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+            var info = stat()
+            try #require(stat(path, &info) == 0)
+            // As another host's mount records it: its own device number before this file's inode, size and mtime.
+            let inode = sameFile ? UInt64(info.st_ino) : UInt64(info.st_ino) &+ 1
+            let identity = "\(UInt64(info.st_dev) &+ 7):\(inode):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+            let journal = """
+                {"r":"header","file":"m.ndjson","id":"\(identity)"}
+                {"r":"ok","l":1,"e":"hook"}
+                {"r":"ok","l":2,"e":"hook"}
+
+                """
+            try Data(journal.utf8).write(to: URL(fileURLWithPath: spool.processing + "/.m.ndjson.journal"))
+            try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
+                let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port)))
+                #expect(outcome.exitStatus == .ok)
+                #expect(receiver.requests.compactMap { $0.header("webhook-id") }.sorted() == expected, "same file: \(sameFile)")
+                #expect(ws.files("done") == ["m.ndjson"])
+            }
+        }
+    }
+
     @Test("a sick endpoint: after a run of connection errors the circuit opens and the rest is deferred without attempts")
     func circuitOpens() async throws {
         let ws = try TestWorkspace()

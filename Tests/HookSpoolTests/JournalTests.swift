@@ -50,6 +50,23 @@ struct JournalTests {
         }
     }
 
+    @Test("a file's identity leaves out the device number, and 0.4.0's, which led with it, still matches")
+    func identityWithoutDevice() throws {
+        let ws = try TestWorkspace()
+        let path = ws.root + "/a.ndjson"
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: path))
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        var info = stat()
+        try #require(fstat(fd, &info) == 0)
+        let current = FileSystem.identity(of: fd)
+        #expect(current == "\(info.st_ino):3:\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+        #expect(FileSystem.sameIdentity(recorded: current, current: current))
+        #expect(FileSystem.sameIdentity(recorded: "64769:" + current, current: current))
+        #expect(!FileSystem.sameIdentity(recorded: "64769:1:" + current, current: current))
+        #expect(!FileSystem.sameIdentity(recorded: "\(info.st_ino):4:\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)", current: current))
+    }
+
     @Test("a format-1 journal (0.4.0: the report's whole row in each failure) resumes the same")
     func formatOne() throws {
         let ws = try TestWorkspace()

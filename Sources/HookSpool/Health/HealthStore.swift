@@ -39,7 +39,7 @@ public struct HealthStore: Sendable {
     @discardableResult
     public func update(_ change: (inout [String: EndpointHealth]) -> Void) throws(FileSystemError) -> [String: EndpointHealth] {
         try FileSystem.makeDirectory(spoolDirectory)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let fd = FileSystem.openCreating(lockPath, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw .current("open", lockPath) }
         defer { close(fd) }
         guard flock(fd, LOCK_EX) == 0 else { throw .current("lock", lockPath) }

@@ -19,7 +19,7 @@ enum FileOpener {
             let journalPath = "\(spool.processing)/\(Spool.journalName(for: claimed.name))"
             let identity = FileSystem.identity(of: claimed.descriptor)
             var state = try Journal.read(journalPath)
-            if let recorded = state.identity, recorded != identity {
+            if let recorded = state.identity, !FileSystem.sameIdentity(recorded: recorded, current: identity) {
                 // Left behind by an earlier file of the same name (a crash between moves): not this file's.
                 let aside = "\(journalPath).stale-\(context.runID)"
                 _ = try FileSystem.moveNoReplace(journalPath, to: aside)

@@ -212,7 +212,7 @@ final class FileTask: Sendable {
     private func append(_ row: RunReport.FailureRow, to state: inout State) {
         guard let failuresPath, state.failuresError == nil else { return }
         if state.failuresFD < 0 {
-            state.failuresFD = open(failuresPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            state.failuresFD = FileSystem.openCreating(failuresPath, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
             if state.failuresFD < 0 {
                 state.failuresError = .current("create", failuresPath)
                 return

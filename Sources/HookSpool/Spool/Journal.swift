@@ -30,7 +30,7 @@ enum Journal {
     struct State: Sendable {
         /// The file's name when it was first claimed; derived ids use it, whatever the file is called now.
         var originalName: String?
-        /// The identity (device, inode, size, mtime) of the file the journal belongs to, when recorded.
+        /// The identity (inode, size, mtime; 0.4.0 led with the device) of the file the journal belongs to, when recorded.
         var identity: String?
         /// Deliveries that succeeded or failed for good: never sent again.
         var finished: Set<DeliveryKey> = []

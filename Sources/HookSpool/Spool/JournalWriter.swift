@@ -31,7 +31,7 @@ final class JournalWriter: Sendable {
 
     /// Opens the journal for appending, first cutting off a torn tail at `validLength`.
     init(path: String, validLength: Int?, clock: any RunClock = SystemClock()) throws(FileSystemError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let fd = FileSystem.openCreating(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw .current("open", path) }
         if let validLength {
             var info = stat()

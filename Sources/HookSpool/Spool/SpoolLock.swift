@@ -85,7 +85,9 @@ final class SpoolLock: Sendable {
         if link(unique, path) == 0 { return fd }
         let code = errno
         close(fd)
-        if code == EEXIST { return -1 }
+        // ENOENT: another host's orphan sweep took the unique name for a leftover (its clock ahead
+        // by more than a minute); the next round makes a new one.
+        if code == EEXIST || code == ENOENT { return -1 }
         throw FileSystemError(operation: "link", path: "\(unique) -> \(path)", code: code)
     }
 

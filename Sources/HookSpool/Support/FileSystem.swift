@@ -14,10 +14,16 @@ enum FileSystem {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, mode) == 0 {
-                if chmod(current, mode) != 0 { throw .current("set mode of folder", current) }
-            } else if errno != EEXIST {
-                throw .current("create folder", current)
+            // A few rounds: on GlusterFS two clients' racing mkdir can both answer EEXIST with no
+            // folder made (gluster#2744); the next round makes it or finds it.
+            for round in 1...8 {
+                if mkdir(current, mode) == 0 {
+                    if chmod(current, mode) != 0 { throw .current("set mode of folder", current) }
+                    break
+                }
+                guard errno == EEXIST else { throw .current("create folder", current) }
+                var info = stat()
+                if stat(current, &info) == 0 || round == 8 { break }
             }
         }
         var info = stat()
@@ -64,7 +70,10 @@ enum FileSystem {
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
-    /// `dev:ino:size:mtime` of an open file: tells a journal's own file from a later file of the same name.
+    /// `ino:size:mtime` of an open file: tells a journal's own file from a later file of the same name.
+    ///
+    /// No device number: it differs per mount and per host, and a run on another host (or
+    /// through another mount of a shared spool) must know the journal for its file's own.
     static func identity(of descriptor: Int32) -> String {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return "?" }
@@ -73,7 +82,27 @@ enum FileSystem {
         #else
         let mtime = info.st_mtim
         #endif
-        return "\(info.st_dev):\(info.st_ino):\(info.st_size):\(mtime.tv_sec).\(mtime.tv_nsec)"
+        return "\(info.st_ino):\(info.st_size):\(mtime.tv_sec).\(mtime.tv_nsec)"
+    }
+
+    /// Whether a journal's recorded identity is the file's `current` one; 0.4.0's, which led with
+    /// the device number, is compared without it.
+    static func sameIdentity(recorded: String, current: String) -> Bool {
+        let parts = recorded.split(separator: ":", omittingEmptySubsequences: false)
+        return (parts.count == 4 ? parts.dropFirst().joined(separator: ":") : recorded) == current
+    }
+
+    /// Opens `path`, creating it if missing (`O_CREAT` is added to `flags`); -1 with `errno` set on failure.
+    ///
+    /// Retried on `EEXIST`, which GlusterFS can answer to a create without `O_EXCL` racing with
+    /// another client's (gluster#2744).
+    static func openCreating(_ path: String, _ flags: Int32, mode: mode_t = 0o600) -> Int32 {
+        var fd: Int32 = -1
+        for _ in 0..<8 {
+            fd = open(path, flags | O_CREAT, mode)
+            if fd >= 0 || errno != EEXIST { return fd }
+        }
+        return fd
     }
 
     /// Opens a file for locking: read-write where allowed (NFS clients emulate flock with
