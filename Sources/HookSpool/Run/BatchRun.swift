@@ -148,10 +148,12 @@ public struct BatchRun: Sendable {
         return .ok
     }
 
-    /// `20261129T051500Z-3fa2`: sorts by time, unique enough for runs started in the same second.
+    /// `20261129T051500Z-3fa2c01b99d4`: sorts by time, unique among runs started in the same second on any host.
     static func makeRunID(unixTime: Double) -> String {
         let stamp = RFC3339.format(secondsSince1970: Int(unixTime.rounded(.down)))
             .replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-        return "\(stamp)-\(String(format: "%04x", UInt16.random(in: 0...UInt16.max)))"
+        // 48 random bits: runs on many hosts share one report folder, and two that start in the same
+        // second must not take each other's report names.
+        return "\(stamp)-\(FileSystem.randomHex().suffix(12))"
     }
 }
