@@ -32,8 +32,14 @@ final class Dispatcher: Sendable {
 
     /// Delivers `event` to `lane` until it succeeds, fails for good, is deferred, or the run stops.
     ///
-    /// - Parameter firstAttempt: when an earlier run first tried this delivery (unix seconds), if one did.
-    func deliver(_ event: Event, to lane: EndpointLane, firstAttempt: Int64?) async -> DeliveryOutcome {
+    /// - Parameters:
+    ///   - firstAttempt: when an earlier run first tried this delivery (unix seconds), if one did.
+    ///   - settled: called with the outcome when an answer settles it (delivered, or failed for
+    ///     good), before the attempt's slots go back, so that the caller can record it before
+    ///     another request takes its place; the same outcome is then returned.
+    func deliver(
+        _ event: Event, to lane: EndpointLane, firstAttempt: Int64?, settled: (DeliveryOutcome) -> Void = { _ in }
+    ) async -> DeliveryOutcome {
         let started = firstAttempt ?? clock.unixSeconds
         switch lane.resolution {
         case .unresolved:
@@ -66,11 +72,20 @@ final class Dispatcher: Sendable {
                 continue
             }
             number += 1
-            guard let attempt = await attempt(number, of: event, to: lane) else {
+            var settledBy: DeliveryOutcome?
+            let made = await attempt(number, of: event, to: lane) { outcome in
+                settledBy = outcome
+                settled(outcome)
+            }
+            guard let attempt = made else {
                 // Woke up to a stop, an open circuit, a disabled endpoint or a Retry-After that came
                 // meanwhile: this attempt never started (the top of the loop waits or defers).
                 number -= 1
                 continue
+            }
+            if let settledBy {
+                record(attempt, of: event, to: lane)
+                return settledBy
             }
             if Task.isCancelled, attempt.verdict != .delivered {
                 // Cut off by a forced stop: the outcome is unknown, so the delivery stays pending.
@@ -104,7 +119,7 @@ final class Dispatcher: Sendable {
 
     /// Makes attempt `number` once the lane's window and a global slot are free; nil when it did
     /// not start because the lane was sidelined, held or the run stopped while it waited.
-    private func attempt(_ number: Int, of event: Event, to lane: EndpointLane) async -> Attempt? {
+    private func attempt(_ number: Int, of event: Event, to lane: EndpointLane, settled: (DeliveryOutcome) -> Void) async -> Attempt? {
         await lane.window.acquire()
         if mustNotStart(lane) {
             // Checked before taking a global slot too: after a circuit opens, the deliveries
@@ -131,6 +146,12 @@ final class Dispatcher: Sendable {
         }
         if !Task.isCancelled || attempt.verdict == .delivered {
             sideline(lane, after: attempt)
+        }
+        // A killed run resends what it sent but had not recorded: never more than the slots.
+        switch attempt.verdict {
+        case .delivered: settled(.delivered)
+        case .permanent where !Task.isCancelled: settled(.failed(DeliveryFailure(after: attempt)))
+        default: break
         }
         global.release()
         if case .response = attempt.result {

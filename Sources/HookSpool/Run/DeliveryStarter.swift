@@ -17,23 +17,36 @@ struct DeliveryStarter: Sendable {
         await window.acquire()
         file.deliveryScheduled()
         group.addTask { [self] in
-            let outcome = await dispatcher.deliver(event, to: lane, firstAttempt: firstAttempt)
+            // Journaled (or the run stopped) before the slots go back: a request started in a freed
+            // slot must never be one more whose outcome can no longer be recorded. An answer that
+            // settles the delivery is recorded before the request's slots go back, the rest
+            // before the read-ahead window's.
+            var settled: FileTask.Finished?
+            let outcome = await dispatcher.deliver(event, to: lane, firstAttempt: firstAttempt) { outcome in
+                settled = record(outcome, key: key, of: event, in: file)
+            }
+            let finished = settled ?? record(outcome, key: key, of: event, in: file)
             window.release()
             lane.share.release()
-            let finished = file.deliveryFinished(key, of: event, outcome)
             context.ledger.record(outcome, row: finished.row, tally: lane.tally)
-            if let error = file.journal?.error, !context.control.isStopping {
-                // Outcomes can no longer be recorded (a full disk, say): sending more would
-                // only make duplicates for the run that resumes this file. Stop cleanly.
-                context.ioError(
-                    "cannot write the journal of \(file.name): \(error); stopping, a later run resumes", log: "cannot write a journal; stopping the run",
-                    file: file.name, error: error
-                )
-                context.control.requestStop()
-            }
             if finished.last {
                 await finisher.finish(file)
             }
         }
+    }
+
+    /// Counts and journals a delivery's outcome; stops the run when the journal cannot be written.
+    private func record(_ outcome: DeliveryOutcome, key: DeliveryKey, of event: Event, in file: FileTask) -> FileTask.Finished {
+        let finished = file.deliveryFinished(key, of: event, outcome)
+        if let error = file.journal?.error, !context.control.isStopping {
+            // Outcomes can no longer be recorded (a full disk, a shared filesystem's client gone):
+            // sending more would only make duplicates for the run that resumes this file. Stop cleanly.
+            context.ioError(
+                "cannot write the journal of \(file.name): \(error); stopping, a later run resumes", log: "cannot write a journal; stopping the run",
+                file: file.name, error: error
+            )
+            context.control.requestStop()
+        }
+        return finished
     }
 }
