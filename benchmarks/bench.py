@@ -19,7 +19,7 @@ import time
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-ALL_CASES = ["throughput", "curl", "wrk", "fanout", "small_files", "memory", "startup", "https", "sick"]
+ALL_CASES = ["throughput", "curl", "wrk", "fanout", "small_files", "memory", "startup", "https", "sick", "shared"]
 CASES = [c for c in os.environ.get("BENCH_CASES", ",".join(ALL_CASES)).split(",") if c]
 HANG_TIMEOUT = os.environ.get("BENCH_HANG_TIMEOUT", "2s")
 
@@ -318,6 +318,52 @@ def case_sick(args, out):
 
 # ---------------------------------------------------------------------------- output
 
+def case_shared(args, out):
+    """One spool on a GlusterFS volume, 1, 2 and 4 workers, each a `hookspool run` through its own mount."""
+    mounts = os.environ.get("BENCH_GLUSTER_MOUNTS", "").split()
+    if len(mounts) < 4:
+        log("  skipped: BENCH_GLUSTER_MOUNTS must name 4 mounts of one GlusterFS volume (run.sh makes them as root)")
+        return
+    url = "http://127.0.0.1:%d/e0" % args.http_ports[0]
+    shapes = {"events": template(args.work, "shared-40x500", 40, 500), "files": template(args.work, "shared-2000x1", 2000, 1)}
+    totals = {"events": 20_000, "files": 2_000}
+    result = {"mounts": mounts[:4]}
+    for shape, templ in shapes.items():
+        for workers in (1, 2, 4):
+            times = []
+            for _ in range(RUNS):
+                site = "bench-%s-%d-%d" % (shape, workers, os.getpid())
+                root = os.path.join(mounts[0], site)
+                shutil.rmtree(root, ignore_errors=True)
+                os.makedirs(os.path.join(root, "spool", "incoming"))
+                for name in sorted(os.listdir(templ)):
+                    shutil.copyfile(os.path.join(templ, name), os.path.join(root, "spool", "incoming", name))
+                with open(os.path.join(root, "config.yaml"), "w") as f:
+                    # Relative folders: each worker finds the spool through its own mount.
+                    f.write(config_text(".", [(url, None)]))
+                quiet = not builds_running()
+                start = time.perf_counter()
+                procs = [subprocess.Popen([args.bin, "run", "--config", os.path.join(mounts[i], site, "config.yaml"), "--log-level", "error"],
+                                          cwd=os.path.join(mounts[i], site), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         for i in range(workers)]
+                codes = [p.wait(timeout=600) for p in procs]
+                seconds = time.perf_counter() - start
+                done = len(os.listdir(os.path.join(root, "spool", "done")))
+                ok = all(c == 0 for c in codes) and done == len(os.listdir(templ))
+                if not ok:
+                    log("  !! shared %s × %d: exits %s, %d files done of %d" % (shape, workers, codes, done, len(os.listdir(templ))))
+                times.append({"seconds": seconds, "ok": ok, "quiet": quiet and not builds_running()})
+                log("  shared %s, %d worker(s): %.3f s" % (shape, workers, seconds))
+                shutil.rmtree(root, ignore_errors=True)
+            secs = statistics.median(t["seconds"] for t in times)
+            result["%s_%d" % (shape, workers)] = {
+                "workers": workers, "seconds_each": [round(t["seconds"], 3) for t in times], "seconds_median": round(secs, 3),
+                "per_second": round(totals[shape] / secs), "ms_per_file": round(1000 * secs / len(os.listdir(templ)), 2),
+                "all_ok": all(t["ok"] for t in times), "quiet": all(t["quiet"] for t in times),
+            }
+    out["shared"] = result
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -373,6 +419,15 @@ def table(results):
         add("3 endpoints × 10k, healthy", "%.2f s" % k["healthy"]["seconds_median"], "timeout %s" % k["timeout"])
         add("  one refusing connections", "%.2f s" % k["refused"]["seconds_median"], "%.2f× (bound 1.5×)" % k["ratio_refused"])
         add("  one hanging", "%.2f s" % k["hanging"]["seconds_median"], "%.2f× (bound 1.5×)" % k["ratio_hanging"])
+    g = results.get("shared")
+    if g:
+        for shape, label, unit in (("events", "shared spool (GlusterFS), 40 files × 500", "events/s"), ("files", "shared spool (GlusterFS), 2,000 files × 1", "files/s")):
+            one = g.get("%s_1" % shape)
+            for workers in (1, 2, 4):
+                r = g.get("%s_%d" % (shape, workers))
+                if r:
+                    add("%s, %d worker%s" % (label, workers, "" if workers == 1 else "s"), "%d %s" % (r["per_second"], unit),
+                        "%.2f s, %.1f ms/file, %.2f× one worker%s" % (r["seconds_median"], r["ms_per_file"], one["seconds_median"] / r["seconds_median"], q(r)))
     width = max(len(r[0]) for r in rows) if rows else 0
     vwidth = max(len(r[1]) for r in rows) if rows else 0
     lines = ["%s  %s  %s" % (r[0].ljust(width), r[1].rjust(vwidth), r[2]) for r in rows]

@@ -111,6 +111,12 @@ NGINX
 NGINX_PID=$!
 for _ in $(seq 50); do curl -fs -o /dev/null -X POST -d x "http://127.0.0.1:${PORTS[0]}/" && break; sleep 0.1; done
 
+# The shared-filesystem case: one GlusterFS volume mounted 4 times (as root; see .ci/glusterfs).
+if [[ ",${BENCH_CASES:-shared}," == *,shared,* && -z "${BENCH_GLUSTER_MOUNTS:-}" && $(id -u) -eq 0 ]]; then
+    BENCH_GLUSTER_MOUNTS="$("$ROOT/.ci/glusterfs" up root 4 | tail -1)"
+    export BENCH_GLUSTER_MOUNTS
+fi
+
 python3 "$HERE/bench.py" \
     --bin "$BIN" --work "$WORK" --out "$HERE/results.json" \
     --http-ports "${PORTS[*]:0:5}" --https-port "${PORTS[5]}" --h2-port "${PORTS[6]}" \
