@@ -14,6 +14,17 @@ struct HookSpoolCommand: AsyncParsableCommand {
             PingCommand.self, ReceiveCommand.self, VerifyCommand.self, SecretCommand.self,
         ]
     )
+
+    /// ArgumentParser's entry point, once the arguments could be read. On Linux the Swift runtime
+    /// finds argv through /proc/self/maps; without /proc (a bare chroot) the arguments are empty,
+    /// not even the program's name, and `hookspool run` would print the help and exit 0.
+    static func main() async {
+        guard !CommandLine.arguments.isEmpty else {
+            printError("hookspool: cannot read the command line: the Swift runtime reads it through /proc/self/maps; mount /proc (e.g. mount -t proc proc /proc in the chroot)")
+            Self.exit(withError: ExitCode(ExitStatus.osError.rawValue))
+        }
+        await main(nil)
+    }
 }
 
 /// Options every command that logs shares.

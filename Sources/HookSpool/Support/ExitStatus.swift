@@ -8,6 +8,8 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 64
     /// Bad input data given directly on the command line.
     case dataError = 65
+    /// The system lacks something the program needs: on Linux, /proc, to read its own arguments.
+    case osError = 71
     /// The spool or report folder is unusable.
     case ioError = 74
     /// Work left safely for a later run.
