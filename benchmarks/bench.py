@@ -325,8 +325,8 @@ def case_shared(args, out):
         log("  skipped: BENCH_GLUSTER_MOUNTS must name 4 mounts of one GlusterFS volume (run.sh makes them as root)")
         return
     url = "http://127.0.0.1:%d/e0" % args.http_ports[0]
-    shapes = {"events": template(args.work, "shared-40x500", 40, 500), "files": template(args.work, "shared-2000x1", 2000, 1)}
-    totals = {"events": 20_000, "files": 2_000}
+    shapes = {"events": template(args.work, "shared-40x500", 40, 500), "files": template(args.work, "shared-400x1", 400, 1)}
+    totals = {"events": 20_000, "files": 400}
     result = {"mounts": mounts[:4]}
     for shape, templ in shapes.items():
         for workers in (1, 2, 4):
@@ -421,7 +421,7 @@ def table(results):
         add("  one hanging", "%.2f s" % k["hanging"]["seconds_median"], "%.2f× (bound 1.5×)" % k["ratio_hanging"])
     g = results.get("shared")
     if g:
-        for shape, label, unit in (("events", "shared spool (GlusterFS), 40 files × 500", "events/s"), ("files", "shared spool (GlusterFS), 2,000 files × 1", "files/s")):
+        for shape, label, unit in (("events", "shared spool (GlusterFS), 40 files × 500", "events/s"), ("files", "shared spool (GlusterFS), 400 files × 1", "files/s")):
             one = g.get("%s_1" % shape)
             for workers in (1, 2, 4):
                 r = g.get("%s_%d" % (shape, workers))
