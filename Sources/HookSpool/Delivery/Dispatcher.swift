@@ -6,8 +6,8 @@ import NIOHTTP1
 
 /// Delivers events to endpoint lanes within the global and per-endpoint limits, retrying with backoff.
 ///
-/// A delivery holds a concurrency permit only while its request is in flight; a retry that waits
-/// for its backoff holds none. When a run's attempts are used up on a retryable failure, the
+/// A delivery holds a concurrency permit only while its request is in flight (and, for an answer
+/// that settles it, until the caller has recorded that); a retry that waits for its backoff holds none. When a run's attempts are used up on a retryable failure, the
 /// delivery is deferred to a later run while `retry_for` has not run out since its first attempt.
 final class Dispatcher: Sendable {
     private let global: AsyncSemaphore

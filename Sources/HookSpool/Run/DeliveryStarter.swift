@@ -17,10 +17,9 @@ struct DeliveryStarter: Sendable {
         await window.acquire()
         file.deliveryScheduled()
         group.addTask { [self] in
-            // Journaled (or the run stopped) before the slots go back: a request started in a freed
-            // slot must never be one more whose outcome can no longer be recorded. An answer that
-            // settles the delivery is recorded before the request's slots go back, the rest
-            // before the read-ahead window's.
+            // Recorded before the slots go back (an answer that settles the delivery, before its
+            // request's; any other outcome, before the read-ahead window's): a request started in a
+            // freed slot must never be one more whose outcome could not be recorded.
             var settled: FileTask.Finished?
             let outcome = await dispatcher.deliver(event, to: lane, firstAttempt: firstAttempt) { outcome in
                 settled = record(outcome, key: key, of: event, in: file)
