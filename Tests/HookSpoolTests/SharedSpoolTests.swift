@@ -96,7 +96,7 @@ struct SharedSpoolTests {
 
     @Test("a host whose FUSE client dies, and a worker killed with kill -9: another host resumes their files, duplicates within their in-flight limit")
     func crashedHostsResumed() async throws {
-        try await GlusterVolume.withMounts(3) { volume in
+        try await GlusterVolume.withMounts(3, killing: true) { volume in
             let concurrency = 8
             let events = 1500
             try await LoopbackReceiver.run(handler: { _ in ReceiverReply(status: 200, delay: .milliseconds(5)) }) { receiver in

@@ -10,35 +10,61 @@ import Testing
 /// shared spool as hosts see it, each through its own client, which a test can kill.
 ///
 /// The volume is named by `HOOKSPOOL_GLUSTER` (`HOST:VOLUME`, served on loopback; `.ci/glusterfs up`
-/// makes one). Unset, the tests that need it are skipped, except under `CI=true`, where they fail.
+/// makes one), and the tests mount it themselves; or `HOOKSPOOL_GLUSTER_MOUNTS` names mounts made
+/// for them, each a client of the test's user with its pid in `MOUNT.pid` (`.ci/glusterfs
+/// clients`: CI runs the tests with no-new-privileges, under which fusermount's setuid does not
+/// work). Unset, the tests that need it are skipped, except under `CI=true`, where they fail.
 final class GlusterVolume: Sendable {
     /// One FUSE client's mount point.
     struct Mount: Sendable {
         let path: String
         let log: String
-        /// The FUSE client, run in the foreground as a child of the test.
-        let client: ChildProcess
+        /// The FUSE client: run in the foreground as a child of the test, or made for it (its pid).
+        let client: Client
+
+        enum Client: Sendable {
+            case child(ChildProcess)
+            case made(pid: Int32)
+        }
 
         /// SIGKILLs this mount's FUSE client: every later operation on the mount fails (ENOTCONN).
         func killClient() async throws {
-            client.kill()
-            try await client.waitForExit(timeout: .seconds(20))
+            switch client {
+            case .child(let child):
+                child.kill()
+                try await child.waitForExit(timeout: .seconds(20))
+            case .made(let pid):
+                guard Glibc.kill(pid, SIGKILL) == 0 else { throw TestFailure("cannot kill the FUSE client \(pid) of \(path): errno \(errno)") }
+                // Not our child: its end shows as the mount going dead.
+                let deadline = ContinuousClock.now + .seconds(20)
+                var info = stat()
+                while stat(path, &info) == 0 {
+                    if ContinuousClock.now >= deadline { throw TestFailure("\(path) still answers 20 s after its client was killed") }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
         }
+    }
+
+    /// Mounts made for the tests, from the environment.
+    static var madeMounts: [String] {
+        (ProcessInfo.processInfo.environment["HOOKSPOOL_GLUSTER_MOUNTS"] ?? "").split(separator: " ").map(String.init)
     }
 
     /// `HOST:VOLUME` from the environment.
     static var server: String? { ProcessInfo.processInfo.environment["HOOKSPOOL_GLUSTER"].flatMap { $0.isEmpty ? nil : $0 } }
     static var isCI: Bool { ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true" }
     /// Whether tests on the volume run: it is configured, or CI requires them.
-    static var enabled: Bool { server != nil || isCI }
+    static var enabled: Bool { server != nil || !madeMounts.isEmpty || isCI }
     static let skipReason: Comment = "HOOKSPOOL_GLUSTER is not set (HOST:VOLUME of a GlusterFS volume; `sudo .ci/glusterfs up $USER` makes one)"
 
     let mounts: [Mount]
     /// A folder of this test's own on the volume, the same under every mount (`mounts[i].path + "/" + site`).
     let site: String
-    private let root: String
+    /// The temporary folder of the test's own mounts; nil for mounts made for it.
+    private let root: String?
 
-    private init(mounts: [Mount], site: String, root: String) {
+    private init(mounts: [Mount], site: String, root: String?) {
         self.mounts = mounts
         self.site = site
         self.root = root
@@ -46,8 +72,11 @@ final class GlusterVolume: Sendable {
 
     /// Mounts the volume `count` times under a new temporary folder, makes a fresh site folder on it,
     /// runs `body`, then removes the site and unmounts, whatever `body` did.
-    static func withMounts<T: Sendable>(_ count: Int, _ body: (GlusterVolume) async throws -> T) async throws -> T {
-        let volume = try await mount(count)
+    ///
+    /// A test that kills a client passes `killing: true`; with mounts made for the tests its last
+    /// mount is then the last one made, which no other test uses.
+    static func withMounts<T: Sendable>(_ count: Int, killing: Bool = false, _ body: (GlusterVolume) async throws -> T) async throws -> T {
+        let volume = try await madeMounts.isEmpty ? mount(count) : take(count, killing: killing)
         do {
             let result = try await body(volume)
             await volume.tearDown()
@@ -56,6 +85,22 @@ final class GlusterVolume: Sendable {
             await volume.tearDown()
             throw error
         }
+    }
+
+    private static func take(_ count: Int, killing: Bool) throws -> GlusterVolume {
+        let made = madeMounts
+        guard made.count > count else { throw TestFailure("HOOKSPOOL_GLUSTER_MOUNTS needs more than \(count) mounts, has \(made.count)") }
+        let chosen = killing ? Array(made.prefix(count - 1)) + [made[made.count - 1]] : Array(made.prefix(count))
+        var mounts: [Mount] = []
+        for path in chosen {
+            let text = (try? String(contentsOfFile: path + ".pid", encoding: .utf8)) ?? ""
+            guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { throw TestFailure("no FUSE client pid in \(path).pid") }
+            guard isMounted(path) else { throw TestFailure("\(path) is not mounted (a client killed by an earlier test run? `.ci/glusterfs clients` makes them again)") }
+            mounts.append(Mount(path: path, log: path + ".log", client: .made(pid: pid)))
+        }
+        let site = "site-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: "\(mounts[0].path)/\(site)", withIntermediateDirectories: false)
+        return GlusterVolume(mounts: mounts, site: site, root: nil)
     }
 
     private static func mount(_ count: Int) async throws -> GlusterVolume {
@@ -79,7 +124,7 @@ final class GlusterVolume: Sendable {
                 "--no-daemon", "--attribute-timeout=0", "--entry-timeout=0", "--negative-timeout=0", "--log-file=\(log)",
                 "--volfile-server=\(host)", "--volfile-id=/\(volume)", path,
             ])
-            let mount = Mount(path: path, log: log, client: client)
+            let mount = Mount(path: path, log: log, client: .child(client))
             mounts.append(mount)
             try await Self.waitUntilMounted(mount, root: root, all: mounts)
         }
@@ -93,7 +138,7 @@ final class GlusterVolume: Sendable {
         if let live = mounts.first(where: { Self.isMounted($0.path) && FileManager.default.fileExists(atPath: "\($0.path)/\(site)") }) {
             try? FileManager.default.removeItem(atPath: "\(live.path)/\(site)")
         }
-        await Self.unmount(mounts, root: root)
+        if let root { await Self.unmount(mounts, root: root) }
     }
 
     /// `mounts[index]`'s view of the site folder.
@@ -109,10 +154,10 @@ final class GlusterVolume: Sendable {
     private static func waitUntilMounted(_ mount: Mount, root: String, all: [Mount]) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while !isMounted(mount.path) {
-            if ContinuousClock.now >= deadline || mount.client.hasFinished {
+            if ContinuousClock.now >= deadline || mount.hasEnded {
                 let log = (try? String(contentsOfFile: mount.log, encoding: .utf8)) ?? ""
                 await unmount(all, root: root)
-                throw TestFailure("\(mount.path) was not mounted within 20 s (client: \(mount.client.stderr.suffix(500))); its log ends:\n\(log.suffix(2000))")
+                throw TestFailure("\(mount.path) was not mounted within 20 s (client: \(mount.clientOutput)); its log ends:\n\(log.suffix(2000))")
             }
             // The client mounts in the background after it forks: nothing to wake on but time.
             try await Task.sleep(for: .milliseconds(20))
@@ -122,7 +167,7 @@ final class GlusterVolume: Sendable {
     private static func unmount(_ mounts: [Mount], root: String) async {
         for mount in mounts {
             _ = try? await ChildProcess.run("/usr/bin/fusermount-glusterfs", ["-u", "-z", mount.path], timeout: .seconds(20))
-            mount.client.kill()
+            if case .child(let child) = mount.client { child.kill() }
         }
         try? FileManager.default.removeItem(atPath: root)
     }
@@ -131,3 +176,18 @@ final class GlusterVolume: Sendable {
 private enum FileSystemPath {
     static func parent(_ path: String) -> String { (path as NSString).deletingLastPathComponent }
 }
+
+extension GlusterVolume.Mount {
+    /// Whether a client the test started has ended.
+    fileprivate var hasEnded: Bool {
+        if case .child(let child) = client { return child.hasFinished }
+        return false
+    }
+
+    /// The end of what a client the test started printed.
+    fileprivate var clientOutput: String {
+        if case .child(let child) = client { return String(child.stderr.suffix(500)) }
+        return ""
+    }
+}
+
