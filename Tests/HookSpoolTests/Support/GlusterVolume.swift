@@ -56,7 +56,7 @@ final class GlusterVolume: Sendable {
     static var isCI: Bool { ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true" }
     /// Whether tests on the volume run: it is configured, or CI requires them.
     static var enabled: Bool { server != nil || !madeMounts.isEmpty || isCI }
-    static let skipReason: Comment = "HOOKSPOOL_GLUSTER is not set (HOST:VOLUME of a GlusterFS volume; `sudo .ci/glusterfs up $USER` makes one)"
+    static let skipReason: Comment = "neither HOOKSPOOL_GLUSTER (HOST:VOLUME of a GlusterFS volume; `sudo .ci/glusterfs up $USER` makes one) nor HOOKSPOOL_GLUSTER_MOUNTS is set"
 
     let mounts: [Mount]
     /// A folder of this test's own on the volume, the same under every mount (`mounts[i].path + "/" + site`).
@@ -70,8 +70,9 @@ final class GlusterVolume: Sendable {
         self.root = root
     }
 
-    /// Mounts the volume `count` times under a new temporary folder, makes a fresh site folder on it,
-    /// runs `body`, then removes the site and unmounts, whatever `body` did.
+    /// Mounts the volume `count` times under a new temporary folder (or takes `count` of the mounts
+    /// made for the tests), makes a fresh site folder on it, runs `body`, then removes the site and
+    /// unmounts what it mounted, whatever `body` did.
     ///
     /// A test that kills a client passes `killing: true`; with mounts made for the tests its last
     /// mount is then the last one made, which no other test uses.
@@ -159,7 +160,7 @@ final class GlusterVolume: Sendable {
                 await unmount(all, root: root)
                 throw TestFailure("\(mount.path) was not mounted within 20 s (client: \(mount.clientOutput)); its log ends:\n\(log.suffix(2000))")
             }
-            // The client mounts in the background after it forks: nothing to wake on but time.
+            // The client mounts once it has the volume's layout from the server: nothing to wake on but time.
             try await Task.sleep(for: .milliseconds(20))
         }
     }
