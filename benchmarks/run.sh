@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs hookspool's benchmark against a loopback nginx and prints a table; writes benchmarks/results.json.
+# Runs hookspool's benchmark against a loopback nginx and a delay receiver, side by side with curl,
+# wrk and a Go net/http dispatcher (benchmarks/peer/), and prints a table; writes benchmarks/results.json.
 #
 #   benchmarks/run.sh                 # everything, 3 runs per case (median)
 #   BENCH_RUNS=5 benchmarks/run.sh    # more runs per case
 #   BENCH_CASES=throughput,startup benchmarks/run.sh   # a subset (see benchmarks/README.md)
 #   BENCH_SKIP_BUILD=1 benchmarks/run.sh               # reuse .build-bench as it is
+#   BENCH_BIN=/tmp/old/hookspool BENCH_OUT=/tmp/old.json benchmarks/run.sh   # another binary (before/after)
 #
 # Needs Debian (or Ubuntu) and root, or the packages below already installed. Everything it
 # starts listens on 127.0.0.1 only and is stopped on exit.
@@ -14,7 +16,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 
 need=()
-for tool in nginx:nginx-light wrk:wrk curl:curl hyperfine:hyperfine openssl:openssl python3:python3; do
+for tool in nginx:nginx-light wrk:wrk curl:curl hyperfine:hyperfine openssl:openssl python3:python3 go:golang-go; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 if ((${#need[@]})); then
@@ -25,12 +27,18 @@ if ((${#need[@]})); then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-if [[ -z "${BENCH_SKIP_BUILD:-}" ]]; then
+if [[ -z "${BENCH_SKIP_BUILD:-}" && -z "${BENCH_BIN:-}" ]]; then
     echo "building hookspool (release) into .build-bench" >&2
     (cd "$ROOT" && swift build -c release --scratch-path .build-bench --product hookspool >&2)
 fi
-BIN="$ROOT/.build-bench/release/hookspool"
+BIN="${BENCH_BIN:-$ROOT/.build-bench/release/hookspool}"
 [[ -x "$BIN" ]] || { echo "no release binary at $BIN" >&2; exit 1; }
+# The peers: the Go program a user would write instead, and the receiver that answers after a delay.
+PEER="$ROOT/.build-bench/peer"
+mkdir -p "$PEER"
+for program in dispatch receiver; do
+    (cd "$HERE/peer" && GOCACHE="$PEER/cache" GO111MODULE=off go build -o "$PEER/$program" "$program.go")
+done
 
 WORK="$(mktemp -d /tmp/hookspool-bench.XXXXXX)"
 NGINX_PID=""
@@ -118,6 +126,7 @@ if [[ ",${BENCH_CASES:-shared}," == *,shared,* && -z "${BENCH_GLUSTER_MOUNTS:-}"
 fi
 
 python3 "$HERE/bench.py" \
-    --bin "$BIN" --work "$WORK" --out "$HERE/results.json" \
+    --bin "$BIN" --work "$WORK" --out "${BENCH_OUT:-$HERE/results.json}" \
     --http-ports "${PORTS[*]:0:5}" --https-port "${PORTS[5]}" --h2-port "${PORTS[6]}" \
-    --ca "$WORK/tls/ca.pem" --nginx-pid "$NGINX_PID"
+    --ca "$WORK/tls/ca.pem" --nginx-pid "$NGINX_PID" \
+    --go-dispatch "$PEER/dispatch" --go-receiver "$PEER/receiver"
