@@ -26,6 +26,31 @@ struct EndpointWindowTests {
         #expect(window.size == 1)
     }
 
+    @Test("a window resumed from the last run starts at five and takes it at the first answer, never past the limit; a failure first forgets it")
+    func resumed() async {
+        let window = EndpointWindow(limit: 64, resume: 48)
+        #expect(window.size == 5)
+        await window.acquire()
+        window.release(answered: true)
+        #expect(window.size == 48)
+        await window.acquire()
+        window.release(answered: true)
+        #expect(window.size == 49, "then one more per answer, as always")
+
+        let capped = EndpointWindow(limit: 16, resume: 48)
+        await capped.acquire()
+        capped.release(answered: true)
+        #expect(capped.size == 16)
+
+        let failed = EndpointWindow(limit: 64, resume: 48)
+        await failed.acquire()
+        failed.release(answered: false)
+        #expect(failed.size == 2)
+        await failed.acquire()
+        failed.release(answered: true)
+        #expect(failed.size == 3, "a failure before any answer drops the resume")
+    }
+
     @Test("requests beyond the window wait, and enter in order as places come back")
     func waiters() async {
         let window = EndpointWindow(limit: 1)

@@ -34,16 +34,18 @@ final class EndpointLane: Sendable {
         self.transport = transport
         self.share = share
         self.tally = tally
-        window = EndpointWindow(limit: endpoint.concurrency)
+        window = EndpointWindow(limit: endpoint.concurrency, resume: earlier.window)
         retryPolicy = RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff)
         disabled = DisableSwitch(reason: earlier.disabledReason)
         hold = RetryAfterHold(untilUnix: earlier.retryAfterUntil, clock: clock)
     }
 
-    /// What earlier runs left for this endpoint: disabled (and why), and a `Retry-After` wait (unix seconds; zero for none).
+    /// What earlier runs left for this endpoint: disabled (and why), a `Retry-After` wait (unix
+    /// seconds; zero for none), and the window the last run ended with while healthy.
     struct Earlier: Sendable {
         var disabledReason: String?
         var retryAfterUntil: Double = 0
+        var window: Int?
     }
 
     var name: String { endpoint.name }

@@ -4,6 +4,9 @@ import Synchronization
 /// How many requests one endpoint may have in flight: a few at first, one more after each answer,
 /// up to its concurrency, and half as many after each connection failure or timeout (Postfix's
 /// slow start). An endpoint that never answers holds few of the run's slots until its circuit opens.
+///
+/// An endpoint that ended the last run healthy starts small too, but its first answer takes the
+/// window straight back to where that run left it (`resume`), instead of one more per answer.
 final class EndpointWindow: Sendable {
     /// Requests in flight allowed before the endpoint has answered anything: as many as open the
     /// circuit (`CircuitBreaker.threshold`), so an endpoint that never answers opens it after one timeout.
@@ -11,6 +14,8 @@ final class EndpointWindow: Sendable {
 
     private struct State {
         var size: Int
+        /// The window to take at the first answer, from the last run; nil once answered or failed.
+        var resume: Int?
         var inFlight = 0
         var waiters = CircularBuffer<CheckedContinuation<Void, Never>>()
     }
@@ -19,9 +24,13 @@ final class EndpointWindow: Sendable {
     let limit: Int
     private let state: Mutex<State>
 
-    init(limit: Int) {
-        self.limit = max(1, limit)
-        state = Mutex(State(size: min(max(1, limit), Self.initial)))
+    /// A window for an endpoint of concurrency `limit`; `resume`: the window the last run ended
+    /// with, taken (up to `limit`) once this run has its first answer.
+    init(limit: Int, resume: Int? = nil) {
+        let limit = max(1, limit)
+        let size = min(limit, Self.initial)
+        self.limit = limit
+        state = Mutex(State(size: size, resume: resume.map { min(limit, $0) }.flatMap { $0 > size ? $0 : nil }))
     }
 
     /// The current window, for tests and logs.
@@ -57,8 +66,12 @@ final class EndpointWindow: Sendable {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.inFlight -= 1
             switch answered {
-            case true?: state.size = min(limit, state.size + 1)
-            case false?: state.size = max(1, state.size / 2)
+            case true?:
+                state.size = max(min(limit, state.size + 1), state.resume ?? 0)
+                state.resume = nil
+            case false?:
+                state.size = max(1, state.size / 2)
+                state.resume = nil
             case nil: break
             }
             var woken: [CheckedContinuation<Void, Never>] = []

@@ -12,6 +12,8 @@ public struct EndpointHealth: Sendable, Codable, Equatable {
     public var disabled: Disabled?
     /// Until when (RFC 3339) the endpoint asked, with `Retry-After`, not to be sent to; nil when it did not.
     public var retryAfterUntil: String?
+    /// Requests in flight the endpoint took at the end of the last run that ended it healthy; nil otherwise.
+    public var window: Int?
 
     /// Why and when an endpoint was disabled.
     public struct Disabled: Sendable, Codable, Equatable {
@@ -25,6 +27,7 @@ public struct EndpointHealth: Sendable, Codable, Equatable {
         case consecutiveFailures = "consecutive_failures"
         case disabled
         case retryAfterUntil = "retry_after_until"
+        case window
     }
 
     public init(lastSuccess: String? = nil, failingSince: String? = nil, consecutiveFailures: Int = 0, disabled: Disabled? = nil) {

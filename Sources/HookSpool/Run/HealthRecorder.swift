@@ -46,6 +46,13 @@ struct HealthRecorder: Sendable {
                     guard tally.delivered > 0 || tally.unsuccessful > 0 || tally.gone else { continue }
                     let wasDisabled = health[lane.name]?.disabled != nil
                     health[lane.name, default: EndpointHealth()].record(tally, runStarted: now, now: now, disableAfter: context.config.delivery.disableAfter)
+                    // Where the next run's window goes at its first answer: kept only while the endpoint is
+                    // healthy; a run too short to grow its window past the start leaves the stored one.
+                    if health[lane.name]?.failingSince != nil || tally.delivered == 0 {
+                        health[lane.name]?.window = nil
+                    } else if lane.window.size > EndpointWindow.initial {
+                        health[lane.name]?.window = lane.window.size
+                    }
                     if !wasDisabled, let disabled = health[lane.name]?.disabled {
                         context.logger.error(
                             "ENDPOINT DISABLED: its deliveries wait, unattempted, until `hookspool endpoints enable \(lane.name)`",

@@ -39,7 +39,8 @@ struct LaneSetup: Sendable {
     /// What an endpoint's health says for this run.
     private static func earlier(_ health: EndpointHealth?) -> EndpointLane.Earlier {
         EndpointLane.Earlier(
-            disabledReason: health?.disabled?.reason, retryAfterUntil: health?.retryAfterUntil.flatMap(EndpointHealth.parse)?.timeIntervalSince1970 ?? 0
+            disabledReason: health?.disabled?.reason, retryAfterUntil: health?.retryAfterUntil.flatMap(EndpointHealth.parse)?.timeIntervalSince1970 ?? 0,
+            window: health?.failingSince == nil ? health?.window : nil
         )
     }
 
