@@ -5,10 +5,11 @@ import Testing
 struct ReadAheadPolicyTests {
     let policy = ReadAheadPolicy()
 
-    @Test("the window is 16 deliveries per request in flight, between 1,024 and 16,384; several endpoints split it, at least 16 each")
+    @Test("the window is 2 deliveries per request in flight, between 1,024 and 16,384; several endpoints split it, at least 16 each")
     func sizes() {
         #expect(ReadAheadPolicy.window(concurrency: 1) == 1024)
-        #expect(ReadAheadPolicy.window(concurrency: 128) == 2048)
+        #expect(ReadAheadPolicy.window(concurrency: 128) == 1024)
+        #expect(ReadAheadPolicy.window(concurrency: 2048) == 4096)
         #expect(ReadAheadPolicy.window(concurrency: 10_000) == 16_384)
         #expect(ReadAheadPolicy.share(window: 1024, endpoints: 1) == 1024)
         #expect(ReadAheadPolicy.share(window: 1024, endpoints: 4) == 256)
