@@ -7,7 +7,7 @@ final class AsyncSemaphore: Sendable {
         var id: UInt64
         var continuation: CheckedContinuation<Bool, Never>
         /// Ends a timed wait when its patience runs out; cancelled when a permit comes first.
-        var timer: Task<Void, Never>?
+        var timer: RunTimer?
     }
 
     private struct State {
@@ -55,11 +55,8 @@ final class AsyncSemaphore: Sendable {
                 return
             }
             if let patience {
-                let clock = self.clock
-                let timer = Task { [self] in
-                    await clock.sleep(for: patience)
-                    if !Task.isCancelled { self.giveUp(id) }
-                }
+                // A clock timer, not a task: the reader waits like this for nearly every delivery.
+                let timer = clock.schedule(after: patience) { [self] in self.giveUp(id) }
                 let waiting = state.withLock { state -> Bool in
                     guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return false }
                     state.waiters[index].timer = timer
