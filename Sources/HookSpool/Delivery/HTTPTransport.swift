@@ -14,9 +14,11 @@ struct HTTPTransport: Transport {
     private let pool: ConnectionPool
 
     /// A transport to `endpoint`; `pinned` is the address its host resolved to at the start of the
-    /// run (without one the name is looked up when a connection opens); `tls` is the context for https.
-    init(endpoint: Endpoint, pinned: String?, tls: TLSContexts) {
-        pool = ConnectionPool(url: endpoint.url, pinned: pinned, tls: endpoint.url.scheme == "https" ? tls.context(for: endpoint.tls) : nil)
+    /// run (without one the name is looked up in `names`, once per run); `tls` is the context for https.
+    init(endpoint: Endpoint, pinned: String?, tls: TLSContexts, names: HostLookups = HostLookups()) {
+        pool = ConnectionPool(
+            url: endpoint.url, pinned: pinned, tls: endpoint.url.scheme == "https" ? tls.context(for: endpoint.tls) : nil, names: names
+        )
     }
 
     /// Closes every pooled connection.
@@ -162,7 +164,7 @@ final class TLSContexts: Sendable {
 
 /// The keep-alive connections to one endpoint, and how to open another.
 final class ConnectionPool: Sendable {
-    /// Where connections go: a literal or pinned address, or a name looked up on each connect.
+    /// Where connections go: a literal or pinned address, or a name (looked up once per run).
     private enum Address: Sendable {
         case socket(SocketAddress)
         case name(String, port: Int)
@@ -174,10 +176,12 @@ final class ConnectionPool: Sendable {
     /// The name sent in TLS's SNI and checked against the certificate; nil for a literal address,
     /// which is checked against the certificate's IP addresses.
     private let serverName: String?
+    private let names: HostLookups
     let requestTarget: String
     private let idle = Mutex<[HTTP1Connection]>([])
 
-    init(url: EndpointURL, pinned: String?, tls: Result<NIOSSLContext, any Error>?) {
+    init(url: EndpointURL, pinned: String?, tls: Result<NIOSSLContext, any Error>?, names: HostLookups) {
+        self.names = names
         let literal = url.literalAddress?.description
         if let ip = pinned ?? literal {
             address = Result { .socket(try SocketAddress(ipAddress: ip, port: url.port)) }
@@ -216,17 +220,17 @@ final class ConnectionPool: Sendable {
 
     /// Opens a new connection, TLS set up when the endpoint is https.
     func connect(deadline: NIODeadline) -> EventLoopFuture<HTTP1Connection> {
-        let group = MultiThreadedEventLoopGroup.singleton
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
         let context: NIOSSLContext?
         let address: Address
         do {
             context = try tls?.get()
             address = try self.address.get()
         } catch {
-            return group.any().makeFailedFuture(error)
+            return loop.makeFailedFuture(error)
         }
         let serverName = serverName
-        let bootstrap = ClientBootstrap(group: group)
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(max(deadline - .now(), .milliseconds(1)))
             // TCP_NODELAY is an IPPROTO_TCP option: as a SOL_SOCKET option the same number is SO_DEBUG,
             // which only a process with CAP_NET_ADMIN may set (every connect failed as the service's user).
@@ -244,7 +248,7 @@ final class ConnectionPool: Sendable {
         let connected: EventLoopFuture<any Channel>
         switch address {
         case .socket(let socket): connected = bootstrap.connect(to: socket)
-        case .name(let host, let port): connected = bootstrap.connect(host: host, port: port)
+        case .name(let host, let port): connected = bootstrap.resolver(names.resolver(on: loop)).connect(host: host, port: port)
         }
         return connected.flatMapThrowing { channel in
             let handler = try channel.pipeline.syncOperations.handler(type: ExchangeHandler.self)

@@ -35,8 +35,9 @@ public struct BatchRun: Sendable {
 
     public init(config: Config, dryRun: Bool = false, control: RunControl = RunControl(), monitor: RunMonitor = RunMonitor(), logger: Logger) {
         let tls = TLSContexts()
+        let names = HostLookups()
         self.init(config: config, dryRun: dryRun, control: control, monitor: monitor, logger: logger, clock: SystemClock()) { endpoint, pinned in
-            HTTPTransport(endpoint: endpoint, pinned: pinned, tls: tls)
+            HTTPTransport(endpoint: endpoint, pinned: pinned, tls: tls, names: names)
         }
     }
 
