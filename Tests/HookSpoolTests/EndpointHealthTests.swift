@@ -71,13 +71,8 @@ struct EndpointHealthTests {
     @Test("an endpoint healthy in the last run has that run's window after its first answer, not after a slow start")
     func windowResumed() async throws {
         let ws = try TestWorkspace()
-        let inFlight = Mutex((now: 0, peak: 0))
-        try await LoopbackReceiver.run(handler: { _ in
-            inFlight.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
-            try? await Task.sleep(for: .milliseconds(40))
-            inFlight.withLock { $0.now -= 1 }
-            return .ok
-        }) { receiver in
+        let gauge = InFlightGauge(holding: .milliseconds(40))
+        try await LoopbackReceiver.run(handler: gauge.handle) { receiver in
             let yaml = testConfig(endpoints: testEndpoint(port: receiver.port, more: "concurrency: 64"), concurrency: 64)
             try ws.writeConfig(yaml)
             // Run 1 grows the window from 5 to 64 (5, 10, 20, 40, 64 a round trip) and records it.
@@ -87,10 +82,10 @@ struct EndpointHealthTests {
             #expect(health["hook"]?.window == 64)
 
             // Run 2: 64 deliveries. Slow start would have at most 5, 10, 20, then the last 29 in flight.
-            inFlight.withLock { $0.peak = 0 }
+            gauge.resetPeak()
             try ws.drop("b.ndjson", (1...64).map { #"{"id":"b-\#($0)","type":"t"}"# })
             #expect(try await ws.run(yaml).exitStatus == .ok)
-            let peak = inFlight.withLock { $0.peak }
+            let peak = gauge.peak
             #expect(peak > 45, "peak in flight \(peak)")
         }
     }

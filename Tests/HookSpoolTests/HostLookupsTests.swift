@@ -39,13 +39,8 @@ struct HostLookupsTests {
             lookups.withLock { $0 += 1 }
             return .success([IPAddress("127.0.0.1")!])
         }
-        let open = Mutex((now: 0, peak: 0))
-        try await LoopbackReceiver.run(handler: { _ in
-            open.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
-            try? await Task.sleep(for: .milliseconds(50))
-            open.withLock { $0.now -= 1 }
-            return .ok
-        }) { receiver in
+        let gauge = InFlightGauge(holding: .milliseconds(50))
+        try await LoopbackReceiver.run(handler: gauge.handle) { receiver in
             let pairs = try Self.transports(port: receiver.port, names: names)
             let statuses = await withTaskGroup(of: Attempt.Result.self) { group in
                 for (transport, endpoint) in pairs {
@@ -55,7 +50,7 @@ struct HostLookupsTests {
             }
             for (transport, _) in pairs { await transport.shutdown() }
             #expect(statuses.count == 8 && statuses.allSatisfy { $0 == .response(status: 200) }, "\(statuses)")
-            #expect(open.withLock { $0.peak } > 4, "the requests were in flight together, on connections of their own")
+            #expect(gauge.peak > 4, "the requests were in flight together, on connections of their own")
         }
         #expect(lookups.withLock { $0 } == 1)
     }
