@@ -3,26 +3,26 @@ import Testing
 
 @Suite("Endpoint window (slow start)")
 struct EndpointWindowTests {
+    /// `count` requests through `window`, one after the other, each ending as `answered` says.
+    static func requests(_ count: Int, on window: EndpointWindow, answered: Bool?) async {
+        for _ in 0..<count {
+            await window.acquire()
+            window.release(answered: answered)
+        }
+    }
+
     @Test("starts at five (or the limit, if smaller), grows by one per answer up to the limit, halves on a failure, never below one")
     func sizes() async {
         #expect(EndpointWindow(limit: 3).size == 3)
         let window = EndpointWindow(limit: 8)
         #expect(window.size == 5)
-        for _ in 0..<5 {
-            await window.acquire()
-            window.release(answered: true)
-        }
+        await Self.requests(5, on: window, answered: true)
         #expect(window.size == 8)
-        await window.acquire()
-        window.release(answered: false)
+        await Self.requests(1, on: window, answered: false)
         #expect(window.size == 4)
-        await window.acquire()
-        window.release(answered: nil)
+        await Self.requests(1, on: window, answered: nil)
         #expect(window.size == 4)
-        for _ in 0..<4 {
-            await window.acquire()
-            window.release(answered: false)
-        }
+        await Self.requests(4, on: window, answered: false)
         #expect(window.size == 1)
     }
 
@@ -30,24 +30,19 @@ struct EndpointWindowTests {
     func resumed() async {
         let window = EndpointWindow(limit: 64, resume: 48)
         #expect(window.size == 5)
-        await window.acquire()
-        window.release(answered: true)
+        await Self.requests(1, on: window, answered: true)
         #expect(window.size == 48)
-        await window.acquire()
-        window.release(answered: true)
+        await Self.requests(1, on: window, answered: true)
         #expect(window.size == 49, "then one more per answer, as always")
 
         let capped = EndpointWindow(limit: 16, resume: 48)
-        await capped.acquire()
-        capped.release(answered: true)
+        await Self.requests(1, on: capped, answered: true)
         #expect(capped.size == 16)
 
         let failed = EndpointWindow(limit: 64, resume: 48)
-        await failed.acquire()
-        failed.release(answered: false)
+        await Self.requests(1, on: failed, answered: false)
         #expect(failed.size == 2)
-        await failed.acquire()
-        failed.release(answered: true)
+        await Self.requests(1, on: failed, answered: true)
         #expect(failed.size == 3, "a failure before any answer drops the resume")
     }
 
