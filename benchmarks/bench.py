@@ -597,6 +597,9 @@ def main():
     results = {"machine": machine(), "command": "benchmarks/run.sh", "runs_per_case": RUNS, "cases": CASES}
     version = subprocess.run([args.bin, "--version"], capture_output=True, text=True).stdout.strip()
     results["hookspool_version"] = version
+    # Whether the Swift runtime is linked in (as .ci/static-binary builds it) or loaded at start.
+    libs = subprocess.run(["ldd", args.bin], capture_output=True, text=True).stdout
+    results["binary"] = {"path": args.bin, "swift_runtime": "dynamic" if "libswiftCore" in libs else "static"}
     try:
         results["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
@@ -620,7 +623,8 @@ def main():
         json.dump(results, f, indent=2)
         f.write("\n")
     m = results["machine"]
-    print("\nhookspool benchmark — %s, %d cores (%s), median of %d runs\n" % (m["date"], m["nproc"], m["cpu"], RUNS))
+    print("\nhookspool benchmark — %s, %d cores (%s), median of %d runs, Swift runtime %s\n"
+          % (m["date"], m["nproc"], m["cpu"], RUNS, results["binary"]["swift_runtime"]))
     print(table(results))
     print("\nwritten: %s" % args.out)
 

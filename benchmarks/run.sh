@@ -5,7 +5,7 @@
 #   benchmarks/run.sh                 # everything, 3 runs per case (median)
 #   BENCH_RUNS=5 benchmarks/run.sh    # more runs per case
 #   BENCH_CASES=throughput,startup benchmarks/run.sh   # a subset (see benchmarks/README.md)
-#   BENCH_SKIP_BUILD=1 benchmarks/run.sh               # reuse .build-bench as it is
+#   BENCH_SKIP_BUILD=1 benchmarks/run.sh               # reuse the binary in .build-static as it is
 #   BENCH_BIN=/tmp/old/hookspool BENCH_OUT=/tmp/old.json benchmarks/run.sh   # another binary (before/after)
 #
 # Needs Debian (or Ubuntu) and root, or the packages below already installed. Everything it
@@ -28,10 +28,11 @@ fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
 if [[ -z "${BENCH_SKIP_BUILD:-}" && -z "${BENCH_BIN:-}" ]]; then
-    echo "building hookspool (release) into .build-bench" >&2
-    (cd "$ROOT" && swift build -c release --scratch-path .build-bench --product hookspool >&2)
+    # The binary the README deploys: the one .ci/static-binary builds (same flags, same scratch path).
+    echo "building hookspool (release, --static-swift-stdlib) into .build-static" >&2
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path .build-static --product hookspool >&2)
 fi
-BIN="${BENCH_BIN:-$ROOT/.build-bench/release/hookspool}"
+BIN="${BENCH_BIN:-$ROOT/.build-static/release/hookspool}"
 [[ -x "$BIN" ]] || { echo "no release binary at $BIN" >&2; exit 1; }
 # The peers: the Go program a user would write instead, and the receiver that answers after a delay.
 PEER="$ROOT/.build-bench/peer"
