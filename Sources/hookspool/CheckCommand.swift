@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import HookSpool
 import WebhookSignature
@@ -28,6 +29,7 @@ struct CheckCommand: AsyncParsableCommand {
         print("limits:   max_event_bytes \(Self.size(config.limits.maxEventBytes)), max_file_bytes \(Self.size(config.limits.maxFileBytes))")
         let d = config.delivery
         print("delivery: concurrency \(d.concurrency), timeout \(format(d.timeout)), max_attempts \(d.maxAttempts), backoff \(format(d.backoff.initial))…\(format(d.backoff.max))")
+        print("          rate_limit \(d.rateLimit.map(Self.rate) ?? "none")")
         print("          retry_for \(format(d.retryFor))\(d.retryFor == .zero ? " (no deferral: fail within the run)" : ""), retry_schedule \(d.retrySchedule.map(format).joined(separator: ", ")), disable_after \(format(d.disableAfter))")
         for endpoint in config.endpoints {
             print("")
@@ -36,6 +38,7 @@ struct CheckCommand: AsyncParsableCommand {
             print("  signature:  \(endpoint.scheme.rawValue), \(endpoint.secretCount) secret\(endpoint.secretCount == 1 ? "" : "s")\(endpoint.secretCount > 1 ? " (rotation)" : "")")
             print("  events:     \(endpoint.events.map(\.pattern).joined(separator: ", "))")
             print("  limits:     concurrency \(endpoint.concurrency), timeout \(format(endpoint.timeout)), max_attempts \(endpoint.maxAttempts), backoff \(format(endpoint.backoff.initial))…\(format(endpoint.backoff.max))")
+            print("  rate limit: \(endpoint.rateLimit.map(Self.rate) ?? "none")")
             var network: [String] = []
             if endpoint.url.scheme == "http" { network.append("http:// allowed (allow_http)") }
             if endpoint.allowPrivate { network.append("private addresses allowed (allow_private)") }
@@ -56,6 +59,14 @@ struct CheckCommand: AsyncParsableCommand {
             print("")
             print("\(type) → \(names.isEmpty ? "no endpoint (unrouted)" : names.joined(separator: ", "))")
         }
+    }
+
+    /// `50/s (requests start at least 20.2ms apart; 429 and 503 slow it down)`.
+    static func rate(_ limit: RateLimit) -> String {
+        let parts = limit.interval.components
+        let ms = Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
+        let spacing = ms < 10 ? String(format: "%.2fms", ms) : ms < 1000 ? String(format: "%.1fms", ms) : String(format: "%.2fs", ms / 1000)
+        return "\(limit) (requests start at least \(spacing) apart, retries included; 429 and 503 slow it down)"
     }
 
     /// `1MiB`, `512KiB`, or bytes.

@@ -61,6 +61,8 @@ public struct DeliverySettings: Sendable, Equatable {
     public var retrySchedule: [Duration] = DeliverySettings.defaultRetrySchedule
     /// An endpoint failing every delivery this long is disabled.
     public var disableAfter: Duration = .seconds(5 * 86_400)
+    /// The most requests per second, minute or hour sent to each endpoint that sets none; nil: no limit.
+    public var rateLimit: RateLimit?
 
     /// Close to Standard Webhooks' recommendation: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h.
     public static let defaultRetrySchedule: [Duration] = [
@@ -74,7 +76,8 @@ public struct DeliverySettings: Sendable, Equatable {
         backoff: Backoff = Backoff(),
         retryFor: Duration = .seconds(24 * 3600),
         retrySchedule: [Duration] = DeliverySettings.defaultRetrySchedule,
-        disableAfter: Duration = .seconds(5 * 86_400)
+        disableAfter: Duration = .seconds(5 * 86_400),
+        rateLimit: RateLimit? = nil
     ) {
         self.concurrency = concurrency
         self.timeout = timeout
@@ -83,6 +86,7 @@ public struct DeliverySettings: Sendable, Equatable {
         self.retryFor = retryFor
         self.retrySchedule = retrySchedule
         self.disableAfter = disableAfter
+        self.rateLimit = rateLimit
     }
 }
 

@@ -6,7 +6,7 @@ import Yams
 extension ConfigReader {
     mutating func readEndpoint(_ node: Node, key: String, defaults: DeliverySettings) -> Endpoint? {
         let allowed: Set<String> = [
-            "name", "url", "events", "secret", "signature", "headers", "concurrency", "timeout",
+            "name", "url", "events", "secret", "signature", "headers", "concurrency", "rate_limit", "timeout",
             "max_attempts", "enabled", "allow_http", "allow_private", "tls",
         ]
         let issuesBefore = issues.count
@@ -79,6 +79,7 @@ extension ConfigReader {
         }
 
         let concurrency = fields["concurrency"].flatMap { integer($0, key: "\(displayKey).concurrency", in: 1...10_000) }
+        let rateLimit = fields["rate_limit"].flatMap { self.rateLimit($0, key: "\(displayKey).rate_limit") }
         let timeout = fields["timeout"].flatMap { duration($0, key: "\(displayKey).timeout", in: .milliseconds(1)...(.seconds(3600))) }
         let maxAttempts = fields["max_attempts"].flatMap { integer($0, key: "\(displayKey).max_attempts", in: 1...100) }
         let tls = fields["tls"].flatMap { readTLS($0, key: "\(displayKey).tls") }
@@ -95,6 +96,7 @@ extension ConfigReader {
             secretCount: secretCount,
             headers: headers,
             concurrency: concurrency ?? defaults.concurrency,
+            rateLimit: rateLimit ?? defaults.rateLimit,
             timeout: timeout ?? defaults.timeout,
             maxAttempts: maxAttempts ?? defaults.maxAttempts,
             backoff: defaults.backoff,

@@ -92,6 +92,18 @@ extension ConfigReader {
         }
     }
 
+    /// Reads a `rate_limit` value: a rate such as `50/s`, or `none` (given as `.some(nil)`).
+    mutating func rateLimit(_ node: Node, key: String) -> RateLimit?? {
+        guard let text = string(node, key: key, nonEmpty: true) else { return nil }
+        if text == "none" { return .some(nil) }
+        do {
+            return try RateLimit(parsing: text)
+        } catch {
+            fail(node, key, error.description)
+            return nil
+        }
+    }
+
     mutating func duration(_ node: Node, key: String, in range: ClosedRange<Duration>) -> Duration? {
         guard let text = string(node, key: key, nonEmpty: true) else { return nil }
         guard let value = ConfigValues.duration(text) else {

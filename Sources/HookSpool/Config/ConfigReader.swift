@@ -32,7 +32,9 @@ struct ConfigReader {
             if let value = fields["keep"], let n = integer(value, key: "report.keep", in: 1...1_000_000) { reportKeep = n }
         }
         if let node = top["delivery"],
-            let fields = mapping(node, key: "delivery", allowed: ["concurrency", "timeout", "max_attempts", "backoff", "retry_for", "retry_schedule", "disable_after"])
+            let fields = mapping(node, key: "delivery", allowed: [
+                "concurrency", "timeout", "max_attempts", "backoff", "retry_for", "retry_schedule", "disable_after", "rate_limit",
+            ])
         {
             if let value = fields["concurrency"], let n = integer(value, key: "delivery.concurrency", in: 1...10_000) { delivery.concurrency = n }
             if let value = fields["timeout"], let d = duration(value, key: "delivery.timeout", in: .milliseconds(1)...(.seconds(3600))) { delivery.timeout = d }
@@ -40,6 +42,7 @@ struct ConfigReader {
             if let value = fields["backoff"], let backoff = readBackoff(value, key: "delivery.backoff") { delivery.backoff = backoff }
             if let value = fields["retry_for"], let d = duration(value, key: "delivery.retry_for", in: .zero...(.seconds(90 * 86_400))) { delivery.retryFor = d }
             if let value = fields["disable_after"], let d = duration(value, key: "delivery.disable_after", in: .seconds(1)...(.seconds(365 * 86_400))) { delivery.disableAfter = d }
+            if let value = fields["rate_limit"], let limit = rateLimit(value, key: "delivery.rate_limit") { delivery.rateLimit = limit }
             if let value = fields["retry_schedule"] {
                 if case .sequence(let items) = value, !items.isEmpty {
                     var schedule: [Duration] = []

@@ -16,6 +16,8 @@ public struct Endpoint: Sendable {
     public var headers: [(name: String, value: String)]
     /// Cap on this endpoint's requests in flight (without one in the config, `delivery.concurrency`).
     public var concurrency: Int
+    /// The most requests started per second, minute or hour, retries included; nil: no limit.
+    public var rateLimit: RateLimit?
     /// One attempt, connect to last byte.
     public var timeout: Duration
     /// Attempts per delivery, the first included.
@@ -37,6 +39,7 @@ public struct Endpoint: Sendable {
         secretCount: Int,
         headers: [(name: String, value: String)] = [],
         concurrency: Int = 64,
+        rateLimit: RateLimit? = nil,
         timeout: Duration = .seconds(10),
         maxAttempts: Int = 5,
         backoff: Backoff = Backoff(),
@@ -51,6 +54,7 @@ public struct Endpoint: Sendable {
         self.secretCount = secretCount
         self.headers = headers
         self.concurrency = concurrency
+        self.rateLimit = rateLimit
         self.timeout = timeout
         self.maxAttempts = maxAttempts
         self.backoff = backoff

@@ -127,9 +127,7 @@ final class Dispatcher: Sendable {
             lane.window.release(answered: nil)
             return nil
         }
-        await global.acquire()
-        if mustNotStart(lane) {
-            global.release()
+        guard await startSlot(for: lane) else {
             lane.window.release(answered: nil)
             return nil
         }
@@ -147,6 +145,15 @@ final class Dispatcher: Sendable {
         if !Task.isCancelled || attempt.verdict == .delivered {
             sideline(lane, after: attempt)
         }
+        let overloaded = attempt.result == .response(status: 429) || attempt.result == .response(status: 503)
+        if let limiter = lane.rateLimiter {
+            if overloaded {
+                limiter.slowDown()
+                lane.tally.rateLimitSlowdown()
+            } else if attempt.verdict == .delivered {
+                limiter.speedUp()
+            }
+        }
         // A killed run resends what it sent but had not recorded: never more than the slots.
         switch attempt.verdict {
         case .delivered: settled(.delivered)
@@ -154,12 +161,49 @@ final class Dispatcher: Sendable {
         default: break
         }
         global.release()
-        if case .response = attempt.result {
+        // 429 and 503 say the endpoint is overloaded: fewer in flight, as after a timeout.
+        if case .response = attempt.result, !overloaded {
             lane.window.release(answered: true)
         } else {
             lane.window.release(answered: false)
         }
         return attempt
+    }
+
+    /// Waits for the lane's rate limit, if it has one, and a global slot; false when the request
+    /// must not start after all (the lane was sidelined or held, or the run stopped, meanwhile).
+    /// The time spent waiting for the limit is counted in the lane's tally.
+    private func startSlot(for lane: EndpointLane) async -> Bool {
+        guard let limiter = lane.rateLimiter else {
+            await global.acquire()
+            if mustNotStart(lane) {
+                global.release()
+                return false
+            }
+            return true
+        }
+        var waited = Duration.zero
+        var wait = limiter.reserve()
+        while true {
+            if wait > .zero {
+                let before = clock.uptime
+                await control.sleep(for: wait, on: clock, unless: lane.sidelined)
+                waited += clock.uptime - before
+            }
+            if mustNotStart(lane) { return false }
+            await global.acquire()
+            if mustNotStart(lane) {
+                global.release()
+                return false
+            }
+            guard let left = limiter.take() else { break }
+            // Slots reserved before a slowdown, or a start delayed by the global wait: wait the
+            // rest holding no slot, so that other endpoints' requests go meanwhile.
+            global.release()
+            wait = left
+        }
+        if waited > .zero { lane.tally.rateLimitWait(waited) }
+        return true
     }
 
     private func mustNotStart(_ lane: EndpointLane) -> Bool {

@@ -9,6 +9,8 @@ final class EndpointLane: Sendable {
     let transport: any Transport
     /// Its requests in flight: its concurrency, reached by slow start.
     let window: EndpointWindow
+    /// Keeps its requests within its `rate_limit`; nil when it has none.
+    let rateLimiter: RateLimiter?
     /// Its part of the run's read-ahead window (deliveries read and not yet finished).
     let share: AsyncSemaphore
     /// Its attempts and backoff.
@@ -35,6 +37,7 @@ final class EndpointLane: Sendable {
         self.share = share
         self.tally = tally
         window = EndpointWindow(limit: endpoint.concurrency, resume: earlier.window)
+        rateLimiter = endpoint.rateLimit.map { RateLimiter(limit: $0, clock: clock) }
         retryPolicy = RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff)
         disabled = DisableSwitch(reason: earlier.disabledReason)
         hold = RetryAfterHold(untilUnix: earlier.retryAfterUntil, clock: clock)

@@ -16,6 +16,12 @@ final class EndpointTally: Sendable {
         var deferred = 0
         /// Why the endpoint is disabled, if it is.
         var disabled: String?
+        /// Attempts that waited for the rate limit, how long in all, and the longest wait.
+        var rateLimitWaits = 0
+        var rateLimitWaitTotal = Duration.zero
+        var rateLimitWaitMax = Duration.zero
+        /// 429 and 503 answers that slowed a rate-limited endpoint down.
+        var rateLimitSlowdowns = 0
     }
 
     private let state = Mutex(Figures())
@@ -39,6 +45,20 @@ final class EndpointTally: Sendable {
             case .deferred, .interrupted: figures.deferred += 1
             }
         }
+    }
+
+    /// An attempt that waited `wait` for the endpoint's rate limit before it started.
+    func rateLimitWait(_ wait: Duration) {
+        state.withLock { figures in
+            figures.rateLimitWaits += 1
+            figures.rateLimitWaitTotal += wait
+            figures.rateLimitWaitMax = max(figures.rateLimitWaitMax, wait)
+        }
+    }
+
+    /// A 429 or 503 answer that halved the endpoint's rate.
+    func rateLimitSlowdown() {
+        state.withLock { $0.rateLimitSlowdowns += 1 }
     }
 
     /// Marks the endpoint disabled.

@@ -2,8 +2,8 @@ import NIOCore
 import Synchronization
 
 /// How many requests one endpoint may have in flight: a few at first, one more after each answer,
-/// up to its concurrency, and half as many after each connection failure or timeout (Postfix's
-/// slow start). An endpoint that never answers holds few of the run's slots until its circuit opens.
+/// up to its concurrency, and half as many after each connection failure, timeout, 429 or 503
+/// (Postfix's slow start). An endpoint that never answers holds few of the run's slots until its circuit opens.
 ///
 /// An endpoint that ended the last run healthy starts small too, but its first answer takes the
 /// window straight back to where that run left it (`resume`), instead of one more per answer.
@@ -60,8 +60,9 @@ final class EndpointWindow: Sendable {
         }
     }
 
-    /// Gives a place back. `answered`: true when the endpoint answered (any status), false when the
-    /// connection failed or timed out, nil when the attempt never started.
+    /// Gives a place back. `answered`: true when the endpoint answered (any status but 429 and 503),
+    /// false when the connection failed or timed out or the endpoint said it is overloaded (429,
+    /// 503), nil when the attempt never started.
     func release(answered: Bool?) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.inFlight -= 1

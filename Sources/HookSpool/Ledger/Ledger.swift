@@ -173,6 +173,14 @@ final class Ledger: Sendable {
             summary.failed = figures.failed
             summary.deferred = figures.deferred
             summary.disabled = figures.disabled
+            if let limit = endpoint.rateLimit {
+                var rate = RunReport.RateLimitSummary(limit: limit.description)
+                rate.waited = figures.rateLimitWaits
+                rate.waitTotalMs = figures.rateLimitWaitTotal.milliseconds
+                rate.waitMaxMs = figures.rateLimitWaitMax.milliseconds
+                rate.slowdowns = figures.rateLimitSlowdowns
+                summary.rateLimit = rate
+            }
             return summary
         }
     }

@@ -105,6 +105,9 @@ enum HTMLReport {
             if let reason = endpoint.disabled {
                 html += #"<span class="deferred"><span class="badge">disabled</span></span> <span class="meta">\#(HTMLPage.escape(reason))</span>"#
             }
+            if let limit = endpoint.rateLimit {
+                html += #"<span class="meta">\#(HTMLPage.escape(Self.rateLimitLine(limit)))</span>"#
+            }
             html += "</span></td>"
             html += count(endpoint.delivered, label: "Delivered")
             html += count(endpoint.failed, label: "Failed", heat: "hot")
@@ -124,6 +127,19 @@ enum HTMLReport {
         html += "</tbody></table></div>\n"
         html += #"<p class="note">Success is delivered out of delivered, failed and deferred. Answers count every attempt by HTTP status, or by what happened when no answer came. The latency bars share a log scale up to \#(HTMLPage.milliseconds(HTMLChart.latencyScale(report.endpoints))): solid to p50, lighter to p90 and p99, a tick at max.</p>"#
         return html + "\n"
+    }
+
+    /// `rate limit 50/s: 120 attempts waited 3.2 s in all, 180 ms at most; 2 slowdowns (429/503)`.
+    static func rateLimitLine(_ limit: RunReport.RateLimitSummary) -> String {
+        var line = "rate limit \(limit.limit): "
+        if limit.waited == 0 {
+            line += "no attempt waited"
+        } else {
+            line += "\(RunVerdict.count(limit.waited, "attempt")) waited \(HTMLPage.duration(ms: limit.waitTotalMs)) in all, "
+            line += "\(HTMLPage.duration(ms: limit.waitMaxMs)) at most"
+        }
+        if limit.slowdowns > 0 { line += "; \(RunVerdict.count(limit.slowdowns, "slowdown")) (429/503)" }
+        return line
     }
 
     // MARK: - Files

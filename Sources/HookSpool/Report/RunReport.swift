@@ -68,12 +68,53 @@ public struct RunReport: Sendable, Codable, Equatable {
         public var latencyMs: Latency
         /// Why the endpoint is disabled, when it is (its deliveries wait, unattempted, until `hookspool endpoints enable`).
         public var disabled: String?
+        /// Its `rate_limit` and how long attempts waited for it; null when it has none.
+        public var rateLimit: RateLimitSummary?
 
         enum CodingKeys: String, CodingKey {
             case name, url, delivered, failed, deferred, attempts
             case statusCodes = "status_codes"
             case latencyMs = "latency_ms"
             case disabled
+            case rateLimit = "rate_limit"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(url, forKey: .url)
+            try container.encode(delivered, forKey: .delivered)
+            try container.encode(failed, forKey: .failed)
+            try container.encode(deferred, forKey: .deferred)
+            try container.encode(attempts, forKey: .attempts)
+            try container.encode(statusCodes, forKey: .statusCodes)
+            try container.encode(latencyMs, forKey: .latencyMs)
+            try container.encodeIfPresent(disabled, forKey: .disabled)
+            try container.encode(rateLimit, forKey: .rateLimit)
+        }
+    }
+
+    /// An endpoint's rate limit in a run: the limit, and the waits it imposed.
+    public struct RateLimitSummary: Sendable, Codable, Equatable {
+        /// As the config writes it: `50/s`.
+        public var limit: String
+        /// Attempts that waited for the limit before they started.
+        public var waited = 0
+        /// Their waits added up, and the longest, in milliseconds.
+        public var waitTotalMs: Int64 = 0
+        public var waitMaxMs: Int64 = 0
+        /// 429 and 503 answers, each of which halved the rate for a while.
+        public var slowdowns = 0
+
+        public init(limit: String) {
+            self.limit = limit
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case limit, waited
+            case waitTotalMs = "wait_total_ms"
+            case waitMaxMs = "wait_max_ms"
+            case slowdowns
         }
     }
 

@@ -6,20 +6,20 @@ import HookSpoolReceiver
 enum ReportScenario {
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-    /// Every delivery succeeds: two endpoints, one unrouted event.
+    /// Every delivery succeeds: two endpoints (one rate-limited), one unrouted event.
     static func clean(_ ws: borrowing TestWorkspace) async throws -> BatchRun.Outcome {
         try ws.drop("clean-1.ndjson", (1...6).map { #"{"id":"evt_clean_\#($0)","type":"\#($0 % 2 == 0 ? "order.created" : "user.signup")"}"# } + [#"{"type":"nobody.listens"}"#])
         try ws.drop("clean-2.jsonl", [#"{"id":"evt_clean_7","type":"order.paid","data":{"n":7}}"#])
         return try await LoopbackReceiver.run(handler: { _ in .ok }) { receiver in
             try await ws.run(testConfig(endpoints: [
                 testEndpoint(name: "orders", port: receiver.port, path: "/orders", events: #"["order.*"]"#),
-                testEndpoint(name: "users", port: receiver.port, path: "/users", events: #"["user.*"]"#),
+                testEndpoint(name: "users", port: receiver.port, path: "/users", events: #"["user.*"]"#, more: "rate_limit: 100/s"),
             ].joined(separator: "\n")))
         }
     }
 
     /// Events a failing run sends, by endpoint: `ok` takes all, `gone` answers 410 with a body,
-    /// `busy` answers 503 until its attempts run out, `closed` refuses connections.
+    /// `busy` (rate-limited) answers 503 until its attempts run out, `closed` refuses connections.
     static let failingEvents = [
         #"{"id":"evt_f1","type":"order.created"}"#,
         #"{"id":"evt_f2","type":"order.paid"}"#,
@@ -46,7 +46,7 @@ enum ReportScenario {
                 endpoints: [
                     testEndpoint(name: "ok", port: receiver.port, path: "/ok", events: #"["*"]"#),
                     testEndpoint(name: "gone", port: receiver.port, path: "/gone", events: #"["order.*"]"#),
-                    testEndpoint(name: "busy", port: receiver.port, path: "/busy", events: #"["invoice.*"]"#),
+                    testEndpoint(name: "busy", port: receiver.port, path: "/busy", events: #"["invoice.*"]"#, more: "rate_limit: 1000/s"),
                     testEndpoint(name: "closed", port: closed, path: "/x", events: #"["order.paid"]"#),
                 ].joined(separator: "\n"),
                 maxAttempts: 2,
