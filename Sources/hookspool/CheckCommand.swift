@@ -30,6 +30,10 @@ struct CheckCommand: AsyncParsableCommand {
         let d = config.delivery
         print("delivery: concurrency \(d.concurrency), timeout \(format(d.timeout)), max_attempts \(d.maxAttempts), backoff \(format(d.backoff.initial))…\(format(d.backoff.max))")
         print("          rate_limit \(d.rateLimit.map(Self.rate) ?? "none")")
+        if let proxy = d.proxy {
+            let exempt = d.noProxy.isEmpty ? "" : "; no_proxy \(d.noProxy.map(\.description).joined(separator: ", "))"
+            print("          proxy \(proxy.redacted)\(exempt)")
+        }
         print("          retry_for \(format(d.retryFor))\(d.retryFor == .zero ? " (no deferral: fail within the run)" : ""), retry_schedule \(d.retrySchedule.map(format).joined(separator: ", ")), disable_after \(format(d.disableAfter))")
         for endpoint in config.endpoints {
             print("")
@@ -39,6 +43,12 @@ struct CheckCommand: AsyncParsableCommand {
             print("  events:     \(endpoint.events.map(\.pattern).joined(separator: ", "))")
             print("  limits:     concurrency \(endpoint.concurrency), timeout \(format(endpoint.timeout)), max_attempts \(endpoint.maxAttempts), backoff \(format(endpoint.backoff.initial))…\(format(endpoint.backoff.max))")
             print("  rate limit: \(endpoint.rateLimit.map(Self.rate) ?? "none")")
+            if let proxy = endpoint.proxy {
+                let how = proxy.kind == .socks5 ? "SOCKS5" : endpoint.url.scheme == "https" ? "HTTP CONNECT" : "HTTP, absolute-form"
+                print("  proxy:      \(proxy.redacted) (\(how); the proxy resolves \(endpoint.url.literalAddress == nil ? "the host" : "nothing"))")
+            } else if d.proxy != nil {
+                print("  proxy:      none (direct: no_proxy or proxy: none)")
+            }
             var network: [String] = []
             if endpoint.url.scheme == "http" { network.append("http:// allowed (allow_http)") }
             if endpoint.allowPrivate { network.append("private addresses allowed (allow_private)") }

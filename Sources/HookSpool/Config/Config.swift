@@ -63,6 +63,10 @@ public struct DeliverySettings: Sendable, Equatable {
     public var disableAfter: Duration = .seconds(5 * 86_400)
     /// The most requests per second, minute or hour sent to each endpoint that sets none; nil: no limit.
     public var rateLimit: RateLimit?
+    /// The proxy endpoints connect through unless they set their own or match `noProxy`; nil: direct.
+    public var proxy: EgressProxy?
+    /// Endpoints that connect directly rather than through `proxy`.
+    public var noProxy: [NoProxyRule] = []
 
     /// Close to Standard Webhooks' recommendation: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h.
     public static let defaultRetrySchedule: [Duration] = [
@@ -77,7 +81,9 @@ public struct DeliverySettings: Sendable, Equatable {
         retryFor: Duration = .seconds(24 * 3600),
         retrySchedule: [Duration] = DeliverySettings.defaultRetrySchedule,
         disableAfter: Duration = .seconds(5 * 86_400),
-        rateLimit: RateLimit? = nil
+        rateLimit: RateLimit? = nil,
+        proxy: EgressProxy? = nil,
+        noProxy: [NoProxyRule] = []
     ) {
         self.concurrency = concurrency
         self.timeout = timeout
@@ -87,6 +93,8 @@ public struct DeliverySettings: Sendable, Equatable {
         self.retrySchedule = retrySchedule
         self.disableAfter = disableAfter
         self.rateLimit = rateLimit
+        self.proxy = proxy
+        self.noProxy = noProxy
     }
 }
 

@@ -7,7 +7,7 @@ extension ConfigReader {
     mutating func readEndpoint(_ node: Node, key: String, defaults: DeliverySettings) -> Endpoint? {
         let allowed: Set<String> = [
             "name", "url", "events", "secret", "signature", "headers", "concurrency", "rate_limit", "timeout",
-            "max_attempts", "enabled", "allow_http", "allow_private", "tls",
+            "max_attempts", "enabled", "allow_http", "allow_private", "tls", "proxy",
         ]
         let issuesBefore = issues.count
         // The name, if readable, labels every key of this endpoint in messages.
@@ -87,7 +87,16 @@ extension ConfigReader {
             fail(tlsNode, "\(displayKey).tls", "applies to https:// URLs only; this endpoint's url is \(url.scheme)://")
         }
 
+        let ownProxy = fields["proxy"].flatMap { self.proxy($0, key: "\(displayKey).proxy") }
+
         guard issues.count == issuesBefore, let name, let url, let signer else { return nil }
+        // Its own proxy (or none), else the default unless no_proxy matches it.
+        var egress: EgressProxy? = defaults.proxy
+        if let ownProxy {
+            egress = ownProxy
+        } else if defaults.noProxy.contains(where: { rule in rule.matches(url) }) {
+            egress = nil
+        }
         return Endpoint(
             name: name,
             url: url,
@@ -102,7 +111,8 @@ extension ConfigReader {
             backoff: defaults.backoff,
             enabled: enabled,
             allowPrivate: allowPrivate,
-            tls: tls
+            tls: tls,
+            proxy: egress
         )
     }
 

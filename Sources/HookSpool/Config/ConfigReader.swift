@@ -33,7 +33,8 @@ struct ConfigReader {
         }
         if let node = top["delivery"],
             let fields = mapping(node, key: "delivery", allowed: [
-                "concurrency", "timeout", "max_attempts", "backoff", "retry_for", "retry_schedule", "disable_after", "rate_limit",
+                "concurrency", "timeout", "max_attempts", "backoff", "retry_for", "retry_schedule", "disable_after", "rate_limit", "proxy",
+                "no_proxy",
             ])
         {
             if let value = fields["concurrency"], let n = integer(value, key: "delivery.concurrency", in: 1...10_000) { delivery.concurrency = n }
@@ -43,6 +44,8 @@ struct ConfigReader {
             if let value = fields["retry_for"], let d = duration(value, key: "delivery.retry_for", in: .zero...(.seconds(90 * 86_400))) { delivery.retryFor = d }
             if let value = fields["disable_after"], let d = duration(value, key: "delivery.disable_after", in: .seconds(1)...(.seconds(365 * 86_400))) { delivery.disableAfter = d }
             if let value = fields["rate_limit"], let limit = rateLimit(value, key: "delivery.rate_limit") { delivery.rateLimit = limit }
+            if let value = fields["proxy"], let proxy = proxy(value, key: "delivery.proxy") { delivery.proxy = proxy }
+            if let value = fields["no_proxy"], let rules = noProxy(value, key: "delivery.no_proxy") { delivery.noProxy = rules }
             if let value = fields["retry_schedule"] {
                 if case .sequence(let items) = value, !items.isEmpty {
                     var schedule: [Duration] = []

@@ -28,6 +28,9 @@ public struct Endpoint: Sendable {
     public var enabled: Bool
     /// Whether non-global addresses (loopback, private, …) may be reached.
     public var allowPrivate: Bool
+    /// The proxy its connections go through (its own `proxy`, or `delivery.proxy` unless `no_proxy`
+    /// matches); nil: direct.
+    public var proxy: EgressProxy?
     /// A private CA and a client certificate for mutual TLS; nil uses the system's roots and no client certificate.
     public var tls: EndpointTLS?
 
@@ -45,7 +48,8 @@ public struct Endpoint: Sendable {
         backoff: Backoff = Backoff(),
         enabled: Bool = true,
         allowPrivate: Bool = false,
-        tls: EndpointTLS? = nil
+        tls: EndpointTLS? = nil,
+        proxy: EgressProxy? = nil
     ) {
         self.name = name
         self.url = url
@@ -61,6 +65,7 @@ public struct Endpoint: Sendable {
         self.enabled = enabled
         self.allowPrivate = allowPrivate
         self.tls = tls
+        self.proxy = proxy
     }
 
     /// The signature scheme.

@@ -70,6 +70,8 @@ public enum AttemptFailure: String, Sendable, Equatable, CaseIterable {
     case dnsError = "dns_error"
     /// The host resolves only to addresses this endpoint may not reach (see `allow_private`).
     case addressNotAllowed = "address_not_allowed"
+    /// The proxy could not be reached, refused the request (407, 403, …), or could not open the way to the endpoint.
+    case proxyError = "proxy_error"
     /// Any other transport failure.
     case networkError = "network_error"
 

@@ -17,7 +17,8 @@ struct HTTPTransport: Transport {
     /// run (without one the name is looked up in `names`, once per run); `tls` is the context for https.
     init(endpoint: Endpoint, pinned: String?, tls: TLSContexts, names: HostLookups = HostLookups()) {
         pool = ConnectionPool(
-            url: endpoint.url, pinned: pinned, tls: endpoint.url.scheme == "https" ? tls.context(for: endpoint.tls) : nil, names: names
+            url: endpoint.url, pinned: pinned, tls: endpoint.url.scheme == "https" ? tls.context(for: endpoint.tls) : nil, names: names,
+            proxy: endpoint.proxy
         )
     }
 
@@ -48,6 +49,8 @@ struct HTTPTransport: Transport {
         let deadline = start.advanced(by: timeout)
         // Taken after `start`, so the timer never fires before `deadline` has passed.
         let ioDeadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9))
+        var headers = headers
+        if let authorization = pool.proxyAuthorization { headers.add(name: "Proxy-Authorization", value: authorization) }
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: pool.requestTarget, headers: headers)
         do {
             var answer: HTTPAnswer
@@ -61,6 +64,10 @@ struct HTTPTransport: Transport {
                 answer = try await exchange(head, body, on: fresh, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
             }
             let latency = start.duration(to: clock.now)
+            if pool.absoluteForm && answer.status == 407 {
+                // The proxy wants (other) credentials: its failure, not the endpoint's answer.
+                return Attempt(number: number, result: .failure(.proxyError), latency: latency)
+            }
             if clock.now >= deadline && answer.cutShort && !(200...299).contains(answer.status) {
                 return Attempt(number: number, result: .failure(.timeout), latency: latency)
             }
@@ -71,7 +78,8 @@ struct HTTPTransport: Transport {
             )
         } catch {
             let latency = start.duration(to: clock.now)
-            let failure = clock.now >= deadline ? .timeout : Self.classify(error)
+            // The proxy's failure is the proxy's, even when it used up the attempt's time.
+            let failure = error is ProxyFailure ? .proxyError : clock.now >= deadline ? .timeout : Self.classify(error)
             return Attempt(number: number, result: .failure(failure), latency: latency)
         }
     }
@@ -112,6 +120,7 @@ struct HTTPTransport: Transport {
 
     /// Maps a transport error to the report's words.
     static func classify(_ error: any Error) -> AttemptFailure {
+        if error is ProxyFailure { return .proxyError }
         if let error = error as? HTTPExchangeError {
             switch error {
             case .timeout: return .timeout
@@ -177,20 +186,40 @@ final class ConnectionPool: Sendable {
     /// which is checked against the certificate's IP addresses.
     private let serverName: String?
     private let names: HostLookups
+    /// The request line's target: the path and query, or the whole URL for an HTTP proxy (absolute-form).
     let requestTarget: String
+    /// The `Proxy-Authorization` value each request carries (absolute-form through an HTTP proxy that wants credentials).
+    let proxyAuthorization: String?
+    /// The endpoint, and the proxy that opens a tunnel to it (CONNECT or SOCKS5); nil when connections
+    /// go straight to the endpoint or carry absolute-form requests to an HTTP proxy.
+    private let tunnel: (url: EndpointURL, proxy: EgressProxy)?
+    /// Requests go in absolute-form to an HTTP proxy.
+    let absoluteForm: Bool
     private let idle = Mutex<[HTTP1Connection]>([])
 
-    init(url: EndpointURL, pinned: String?, tls: Result<NIOSSLContext, any Error>?, names: HostLookups) {
+    /// The connections to `url`: through `proxy` when there is one (which then resolves the endpoint's
+    /// host itself, so `pinned` is not used), else to `pinned` or the literal address, or the name.
+    init(url: EndpointURL, pinned: String?, tls: Result<NIOSSLContext, any Error>?, names: HostLookups, proxy: EgressProxy? = nil) {
         self.names = names
         let literal = url.literalAddress?.description
-        if let ip = pinned ?? literal {
+        if let proxy {
+            if let ip = IPAddress(urlHost: proxy.host)?.description {
+                address = Result { .socket(try SocketAddress(ipAddress: ip, port: proxy.port)) }
+            } else {
+                address = .success(.name(proxy.host, port: proxy.port))
+            }
+        } else if let ip = pinned ?? literal {
             address = Result { .socket(try SocketAddress(ipAddress: ip, port: url.port)) }
         } else {
             address = .success(.name(url.host, port: url.port))
         }
         self.tls = tls
         serverName = literal == nil ? url.host : nil
-        requestTarget = url.requestTarget
+        let absoluteForm = proxy?.kind == .http && url.scheme == "http"
+        requestTarget = absoluteForm ? url.requestURL : url.requestTarget
+        proxyAuthorization = absoluteForm ? proxy?.authorization : nil
+        tunnel = proxy.flatMap { absoluteForm ? nil : (url, $0) }
+        self.absoluteForm = absoluteForm
     }
 
     /// An idle connection that is still open (`reused`), or a new one.
@@ -230,29 +259,46 @@ final class ConnectionPool: Sendable {
             return loop.makeFailedFuture(error)
         }
         let serverName = serverName
+        let tunnel = tunnel
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(max(deadline - .now(), .milliseconds(1)))
             // TCP_NODELAY is an IPPROTO_TCP option: as a SOL_SOCKET option the same number is SO_DEBUG,
             // which only a process with CAP_NET_ADMIN may set (every connect failed as the service's user).
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    if let context {
-                        try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
-                    }
-                    try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(ExchangeHandler())
-                }
+                // Through a tunnel, the exchange's handlers come once the proxy has opened it.
+                tunnel == nil ? channel.eventLoop.makeCompletedFuture { try Self.addExchangeHandlers(to: channel, tls: context, serverName: serverName) }
+                    : channel.eventLoop.makeSucceededVoidFuture()
             }
-        let connected: EventLoopFuture<any Channel>
+        var connected: EventLoopFuture<any Channel>
         switch address {
         case .socket(let socket): connected = bootstrap.connect(to: socket)
         case .name(let host, let port): connected = bootstrap.resolver(names.resolver(on: loop)).connect(host: host, port: port)
+        }
+        if let tunnel {
+            connected = connected.flatMapErrorThrowing { throw ProxyFailure(cause: $0) }.flatMap { channel in
+                ProxyTunnel.open(on: channel, through: tunnel.proxy, to: tunnel.url, deadline: deadline).flatMapThrowing {
+                    try Self.addExchangeHandlers(to: channel, tls: context, serverName: serverName)
+                    return channel
+                }
+            }
+        } else if absoluteForm {
+            // Absolute-form through an HTTP proxy: a connection that cannot be made is the proxy's failure.
+            connected = connected.flatMapErrorThrowing { throw ProxyFailure(cause: $0) }
         }
         return connected.flatMapThrowing { channel in
             let handler = try channel.pipeline.syncOperations.handler(type: ExchangeHandler.self)
             return HTTP1Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
         }
+    }
+
+    /// TLS (for https endpoints), the HTTP/1.1 codec and the exchange handler.
+    private static func addExchangeHandlers(to channel: any Channel, tls context: NIOSSLContext?, serverName: String?) throws {
+        let pipeline = channel.pipeline.syncOperations
+        if let context {
+            try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+        }
+        try pipeline.addHTTPClientHandlers()
+        try pipeline.addHandler(ExchangeHandler())
     }
 }

@@ -30,7 +30,8 @@ struct HostResolver: Sendable {
         var byHost: [String: Resolution] = [:]
         var resolutions: [Resolution] = []
         for endpoint in endpoints {
-            if endpoint.allowPrivate || !endpoint.enabled {
+            // Through a proxy, the proxy resolves the name (this host may have no DNS for it).
+            if endpoint.allowPrivate || !endpoint.enabled || endpoint.proxy != nil {
                 resolutions.append(.direct)
                 continue
             }

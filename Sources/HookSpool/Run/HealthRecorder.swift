@@ -38,9 +38,12 @@ struct HealthRecorder: Sendable {
                 }
                 for lane in lanes {
                     let summary = lane.tally.figures
+                    // A run whose every attempt failed at the proxy says nothing about the endpoint:
+                    // a proxy's outage must not disable the endpoints behind it.
+                    let onlyProxyFailed = summary.statusCodes.keys.allSatisfy { $0 == AttemptFailure.proxyError.rawValue }
                     let tally = EndpointHealth.RunTally(
                         delivered: summary.delivered,
-                        unsuccessful: summary.attempts > 0 ? summary.failed + summary.deferred : 0,
+                        unsuccessful: summary.attempts > 0 && !onlyProxyFailed ? summary.failed + summary.deferred : 0,
                         gone: summary.statusCodes["410"] != nil
                     )
                     guard tally.delivered > 0 || tally.unsuccessful > 0 || tally.gone else { continue }
