@@ -121,14 +121,7 @@ extension ConfigReader {
     /// A URL given by reference is a secret: messages about it say where it came from, never its text or host.
     private mutating func readURL(_ node: Node, text: String, key: String, allowHTTP: Bool, allowPrivate: Bool) -> EndpointURL? {
         let isReference = SecretReference.isReference(text)
-        let resolved: String
-        switch SecretReference.resolve(text, noun: "URL", baseDirectory: baseDirectory, environment: environment) {
-        case .success(let value):
-            resolved = value
-        case .failure(let problem):
-            fail(node, key, problem.description)
-            return nil
-        }
+        guard let resolved = resolveReference(node, text, noun: "URL", key: key) else { return nil }
         // Said first when the URL came by reference, which the message then names instead of the URL's text.
         let source = isReference ? "the URL from \(text): " : ""
         do {

@@ -9,14 +9,7 @@ extension ConfigReader {
         guard let text = string(node, key: key, nonEmpty: true) else { return nil }
         if text == "none" { return .some(nil) }
         let isReference = SecretReference.isReference(text)
-        let resolved: String
-        switch SecretReference.resolve(text, noun: "proxy URL", baseDirectory: baseDirectory, environment: environment) {
-        case .success(let value):
-            resolved = value
-        case .failure(let problem):
-            fail(node, key, problem.description)
-            return nil
-        }
+        guard let resolved = resolveReference(node, text, noun: "proxy URL", key: key) else { return nil }
         do {
             return try EgressProxy(parsing: resolved)
         } catch {

@@ -92,6 +92,18 @@ extension ConfigReader {
         }
     }
 
+    /// The value `text` stands for (itself, or what `env:NAME` / `file:PATH` holds); nil, with the
+    /// problem recorded at `key`, when the reference cannot be read. `noun` names it in messages.
+    mutating func resolveReference(_ node: Node, _ text: String, noun: String, key: String) -> String? {
+        switch SecretReference.resolve(text, noun: noun, baseDirectory: baseDirectory, environment: environment) {
+        case .success(let value):
+            return value
+        case .failure(let problem):
+            fail(node, key, problem.description)
+            return nil
+        }
+    }
+
     /// Reads a `rate_limit` value: a rate such as `50/s`, or `none` (given as `.some(nil)`).
     mutating func rateLimit(_ node: Node, key: String) -> RateLimit?? {
         guard let text = string(node, key: key, nonEmpty: true) else { return nil }

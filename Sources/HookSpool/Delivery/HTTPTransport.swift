@@ -278,7 +278,12 @@ final class ConnectionPool: Sendable {
         if let tunnel {
             connected = connected.flatMapErrorThrowing { throw ProxyFailure(cause: $0) }.flatMap { channel in
                 ProxyTunnel.open(on: channel, through: tunnel.proxy, to: tunnel.url, deadline: deadline).flatMapThrowing {
-                    try Self.addExchangeHandlers(to: channel, tls: context, serverName: serverName)
+                    do {
+                        try Self.addExchangeHandlers(to: channel, tls: context, serverName: serverName)
+                    } catch {
+                        channel.close(promise: nil)
+                        throw error
+                    }
                     return channel
                 }
             }
