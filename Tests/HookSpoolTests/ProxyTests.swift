@@ -21,10 +21,10 @@ struct ProxyTests {
     }
 
     @Test("what is not a usable proxy is refused, saying why", arguments: [
-        ("http://proxy.internal", "give the proxy's port"), ("https://proxy.internal:443", "not supported"),
-        ("ftp://proxy:21", "not supported"), ("socks5://u:p@proxy:1080", "SOCKS5 credentials are not supported"),
+        ("http://proxy.internal", "give the proxy's port"), ("https://proxy.internal:443", "only http:// and socks5://"),
+        ("ftp://proxy:21", "only http:// and socks5://"), ("socks5://u:p@proxy:1080", "SOCKS5 credentials are not supported"),
         ("http://proxy:3128/path", "only scheme://host:port"), ("http://proxy:3128?x=1", "only scheme://host:port"),
-        ("http://proxy:99999", "between 1 and 65535"), ("proxy:3128", "not supported"), ("http://:3128", "no host"),
+        ("http://proxy:99999", "between 1 and 65535"), ("proxy:3128", "only http:// and socks5://"), ("http://:3128", "no host"),
     ])
     func refuses(text: String, message: String) {
         #expect {
@@ -87,6 +87,31 @@ struct ProxyTests {
             let text = issues.map(\.description).joined(separator: "\n")
             return issues.count == 2 && text.contains("delivery.no_proxy[0]") && text.contains("the proxy URL from env:EGRESS: SOCKS5 credentials")
                 && !text.contains("hunter2") && !text.contains("user:")
+        }
+    }
+
+    @Test("a proxy given by reference is never quoted, not even a part read as a scheme or host", arguments: [
+        "alice:s3cret@proxy.internal:3128", "http://s3cret.internal", "socks5://alice:s3cret@proxy.internal:1080",
+    ])
+    func referenceNeverQuoted(value: String) {
+        let yaml = testConfig(endpoints: testEndpoint(port: 1, more: "proxy: env:EGRESS"))
+        #expect {
+            _ = try Config.parse(yaml: yaml, file: "config.yaml", baseDirectory: "/tmp", environment: ["EGRESS": value])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("the proxy URL from env:EGRESS") && !text.contains("alice") && !text.contains("s3cret")
+        }
+    }
+
+    @Test("an endpoint host longer than any DNS name is a config error (a SOCKS5 request could not carry it)")
+    func longHost() {
+        let host = String(repeating: "a", count: 63) + "." + String(repeating: "b", count: 63) + "." + String(repeating: "c", count: 63) + "."
+            + String(repeating: "d", count: 63) + ".example"
+        #expect(host.utf8.count > 253)
+        #expect {
+            _ = try EndpointURL(parsing: "https://\(host)/x")
+        } throws: { error in
+            "\(error)".contains("longer than 253 bytes")
         }
     }
 

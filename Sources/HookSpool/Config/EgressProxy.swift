@@ -33,14 +33,15 @@ public struct EgressProxy: Sendable, Hashable, CustomStringConvertible {
             throw ParseError(description: "not a URL; write http://host:port or socks5://host:port")
         }
         guard let kind = Kind(rawValue: scheme) else {
-            throw ParseError(description: "\(scheme):// proxies are not supported; use http://host:port (CONNECT for https endpoints) or socks5://host:port")
+            throw ParseError(description: "only http:// and socks5:// proxies are supported: http://host:port (CONNECT for https endpoints) or socks5://host:port")
         }
         guard var host = components.percentEncodedHost, !host.isEmpty else {
             throw ParseError(description: "the proxy URL has no host")
         }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard let port = components.port else {
-            throw ParseError(description: "give the proxy's port, e.g. \(scheme)://\(host):\(kind == .http ? 3128 : 1080)")
+            // Nothing of the text is quoted: a proxy URL given by reference may hold credentials.
+            throw ParseError(description: "give the proxy's port, e.g. http://host:3128 or socks5://host:1080")
         }
         guard (1...65535).contains(port) else {
             throw ParseError(description: "the proxy's port must be between 1 and 65535")

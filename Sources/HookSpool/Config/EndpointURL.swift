@@ -54,6 +54,10 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
             host = String(host.dropFirst().dropLast())
         }
         host = host.lowercased()
+        // No DNS name is longer; a SOCKS5 request could not even carry one (its length is a byte).
+        guard host.utf8.count <= 253 else {
+            throw ParseError(description: "the host is longer than 253 bytes")
+        }
         if components.fragment != nil {
             throw ParseError(description: "the URL has a #fragment, which is never sent; remove it")
         }

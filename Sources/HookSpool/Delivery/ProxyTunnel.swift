@@ -15,6 +15,8 @@ enum ProxyTunnel {
     /// handshake's own handlers have left the pipeline, fails with a `ProxyFailure`.
     static func open(on channel: any Channel, through proxy: EgressProxy, to url: EndpointURL, deadline: NIODeadline) -> EventLoopFuture<Void> {
         let promise = channel.eventLoop.makePromise(of: Void.self)
+        // Made before any handler is added, and failed with the rest when adding one fails.
+        let handshake = channel.eventLoop.makePromise(of: Void.self)
         do {
             let pipeline = channel.pipeline.syncOperations
             switch proxy.kind {
@@ -24,7 +26,6 @@ enum ProxyTunnel {
                 let authority = url.host.contains(":") ? "[\(url.host)]" : url.host
                 var headers = HTTPHeaders([("Host", "\(authority):\(url.port)")])
                 if let authorization = proxy.authorization { headers.add(name: "Proxy-Authorization", value: authorization) }
-                let handshake = channel.eventLoop.makePromise(of: Void.self)
                 try pipeline.addHandler(encoder, name: "proxy-request-encoder")
                 try pipeline.addHandler(decoder, name: "proxy-response-decoder")
                 try pipeline.addHandler(
@@ -40,12 +41,13 @@ enum ProxyTunnel {
                 } else {
                     target = .domain(url.host, port: url.port)
                 }
-                let waiter = SOCKSEstablishedWaiter(deadline: deadline, promise: channel.eventLoop.makePromise(of: Void.self))
+                let waiter = SOCKSEstablishedWaiter(deadline: deadline, promise: handshake)
                 try pipeline.addHandler(SOCKSClientHandler(targetAddress: target))
                 try pipeline.addHandler(waiter)
-                waiter.promise.futureResult.flatMap { channel.pipeline.removeHandler(waiter) }.cascade(to: promise)
+                handshake.futureResult.flatMap { channel.pipeline.removeHandler(waiter) }.cascade(to: promise)
             }
         } catch {
+            handshake.fail(error)
             promise.fail(error)
         }
         return promise.futureResult.flatMapErrorThrowing { error in
