@@ -43,6 +43,9 @@ struct CheckCommand: AsyncParsableCommand {
             print("  events:     \(endpoint.events.map(\.pattern).joined(separator: ", "))")
             print("  limits:     concurrency \(endpoint.concurrency), timeout \(format(endpoint.timeout)), max_attempts \(endpoint.maxAttempts), backoff \(format(endpoint.backoff.initial))…\(format(endpoint.backoff.max))")
             print("  rate limit: \(endpoint.rateLimit.map(Self.rate) ?? "none")")
+            if endpoint.ordering == .fifo {
+                print("  ordering:   fifo (one delivery at a time, in spool order; one left for later holds the rest; order kept in \(config.spoolDirectory)/fifo/\(endpoint.name).json)")
+            }
             if let proxy = endpoint.proxy {
                 let how = proxy.kind == .socks5 ? "SOCKS5" : endpoint.url.scheme == "https" ? "HTTP CONNECT" : "HTTP, absolute-form"
                 print("  proxy:      \(proxy.redacted) (\(how); the proxy resolves \(endpoint.url.literalAddress == nil ? "the host" : "nothing"))")

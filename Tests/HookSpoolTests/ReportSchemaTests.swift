@@ -58,11 +58,13 @@ struct ReportSchemaTests {
         try await Self.expectValid(outcome, in: ws, latest: false)
     }
 
-    @Test("a run that defers deliveries to a later run is valid")
+    @Test("a run that defers deliveries to a later run, and holds one behind them for order, is valid")
     func deferredRun() async throws {
         let ws = try TestWorkspace()
         let outcome = try await ReportScenario.deferred(ws)
-        #expect(outcome.report.totals.deferred == 1)
+        #expect(outcome.report.totals.deferred == 2)
+        #expect(outcome.report.endpoints.first?.ordering == RunReport.OrderingSummary(mode: "fifo", held: 1))
+        #expect(outcome.report.endpoints.last?.ordering == nil)
         #expect(outcome.report.files.first?.outcome == .deferred)
         try await Self.expectValid(outcome, in: ws)
     }

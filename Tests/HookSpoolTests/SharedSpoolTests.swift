@@ -139,6 +139,49 @@ struct SharedSpoolTests {
         }
     }
 
+    @Test("a fifo endpoint served by two hosts whose runs overlap: every event once, in exact order; the other endpoint once each")
+    func fifoAcrossHosts() async throws {
+        try await GlusterVolume.withMounts(2) { volume in
+            let endpoint = FifoTests.OrderedReceiver(busyEvery: 20, delay: .milliseconds(2))
+            try await LoopbackReceiver.run(handler: endpoint.reply) { receiver in
+                try Data(FifoTests.config(port: receiver.port).utf8).write(to: URL(fileURLWithPath: volume.sitePath(0) + "/config.yaml"))
+                let spool = volume.sitePath(0) + "/spool"
+                try FileManager.default.createDirectory(atPath: spool + "/incoming", withIntermediateDirectories: true)
+                let files = 6
+                let perFile = 50
+                let now = Int64(Date().timeIntervalSince1970)
+                for file in 0..<files {
+                    let lines = (1...perFile).map { #"{"id":"evt_\#(file * perFile + $0)","type":"t"}"# }
+                    try Self.drop(volume, host: file % 2, name: "f\(file).ndjson", lines)
+                    try FileSystem.setModificationTime("\(spool)/incoming/f\(file).ndjson", seconds: now - Int64(100 - file))
+                }
+                // Both hosts start together, twice; then they take turns until the spool is empty.
+                for _ in 0..<2 {
+                    let runs = [try await Self.startRun(volume, host: 0), try await Self.startRun(volume, host: 1)]
+                    for run in runs {
+                        let exit = try await run.waitForExit(timeout: .seconds(120))
+                        #expect(exit.status == 0 || exit.status == 75, "\(exit.output.suffix(3000))")
+                    }
+                    try FifoTests.makeDeferredDue(spool: spool)
+                }
+                var rounds = 0
+                while !(Self.files(volume, "processing").isEmpty && Self.files(volume, "incoming").isEmpty && Self.files(volume, "deferred").isEmpty) {
+                    rounds += 1
+                    try #require(rounds <= 20, "not finished in 20 runs: deferred/ holds \(Self.files(volume, "deferred"))")
+                    let host = rounds % 2
+                    let exit = try await HookSpoolBinary.run(["run", "--config", volume.sitePath(host) + "/config.yaml"], in: volume.sitePath(host), timeout: .seconds(120))
+                    #expect(exit.status == 0 || exit.status == 75, "\(exit.output.suffix(3000))")
+                    try FifoTests.makeDeferredDue(spool: spool)
+                }
+                let total = files * perFile
+                #expect(endpoint.delivered.values == Array(1...total))
+                #expect(FifoTests.neverBack(endpoint.arrivals.values) == nil)
+                #expect(endpoint.other.values.count == total && Set(endpoint.other.values) == Set(1...total))
+                #expect(Self.files(volume, "done").count == files)
+            }
+        }
+    }
+
     /// Runs `hookspool run` on host `index` until the spool has nothing left to work on; each run must exit 0.
     static func drain(_ volume: GlusterVolume, host index: Int) async throws {
         var rounds = 0

@@ -6,7 +6,7 @@ import Yams
 extension ConfigReader {
     mutating func readEndpoint(_ node: Node, key: String, defaults: DeliverySettings) -> Endpoint? {
         let allowed: Set<String> = [
-            "name", "url", "events", "secret", "signature", "headers", "concurrency", "rate_limit", "timeout",
+            "name", "url", "events", "secret", "signature", "headers", "concurrency", "rate_limit", "ordering", "timeout",
             "max_attempts", "enabled", "allow_http", "allow_private", "tls", "proxy",
         ]
         let issuesBefore = issues.count
@@ -80,6 +80,17 @@ extension ConfigReader {
 
         let concurrency = fields["concurrency"].flatMap { integer($0, key: "\(displayKey).concurrency", in: 1...10_000) }
         let rateLimit = fields["rate_limit"].flatMap { self.rateLimit($0, key: "\(displayKey).rate_limit") }
+        var ordering = Endpoint.Ordering.none
+        if let orderingNode = fields["ordering"], let text = string(orderingNode, key: "\(displayKey).ordering", nonEmpty: true) {
+            if let parsed = Endpoint.Ordering(rawValue: text) {
+                ordering = parsed
+            } else {
+                fail(orderingNode, "\(displayKey).ordering", "unknown ordering '\(text)'; use fifo (one at a time, in spool order) or none")
+            }
+        }
+        if ordering == .fifo, let concurrency, concurrency > 1, let concurrencyNode = fields["concurrency"] {
+            fail(concurrencyNode, "\(displayKey).concurrency", "ordering: fifo sends one delivery at a time; remove concurrency or set it to 1")
+        }
         let timeout = fields["timeout"].flatMap { duration($0, key: "\(displayKey).timeout", in: .milliseconds(1)...(.seconds(3600))) }
         let maxAttempts = fields["max_attempts"].flatMap { integer($0, key: "\(displayKey).max_attempts", in: 1...100) }
         let tls = fields["tls"].flatMap { readTLS($0, key: "\(displayKey).tls") }
@@ -90,6 +101,12 @@ extension ConfigReader {
         let ownProxy = fields["proxy"].flatMap { self.proxy($0, key: "\(displayKey).proxy") }
 
         guard issues.count == issuesBefore, let name, let url, let signer else { return nil }
+        var inFlight = defaults.concurrency
+        if ordering == .fifo {
+            inFlight = 1
+        } else if let concurrency {
+            inFlight = concurrency
+        }
         // Its own proxy (or none), else the default unless no_proxy matches it.
         var egress: EgressProxy? = defaults.proxy
         if let ownProxy {
@@ -104,8 +121,9 @@ extension ConfigReader {
             signer: signer,
             secretCount: secretCount,
             headers: headers,
-            concurrency: concurrency ?? defaults.concurrency,
+            concurrency: inFlight,
             rateLimit: rateLimit ?? defaults.rateLimit,
+            ordering: ordering,
             timeout: timeout ?? defaults.timeout,
             maxAttempts: maxAttempts ?? defaults.maxAttempts,
             backoff: defaults.backoff,

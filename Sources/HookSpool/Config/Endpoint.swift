@@ -18,6 +18,8 @@ public struct Endpoint: Sendable {
     public var concurrency: Int
     /// The most requests started per second, minute or hour, retries included; nil: no limit.
     public var rateLimit: RateLimit?
+    /// Whether its deliveries go one at a time, in spool order (`ordering: fifo`).
+    public var ordering: Ordering
     /// One attempt, connect to last byte.
     public var timeout: Duration
     /// Attempts per delivery, the first included.
@@ -43,6 +45,7 @@ public struct Endpoint: Sendable {
         headers: [(name: String, value: String)] = [],
         concurrency: Int = 64,
         rateLimit: RateLimit? = nil,
+        ordering: Ordering = .none,
         timeout: Duration = .seconds(10),
         maxAttempts: Int = 5,
         backoff: Backoff = Backoff(),
@@ -59,6 +62,7 @@ public struct Endpoint: Sendable {
         self.headers = headers
         self.concurrency = concurrency
         self.rateLimit = rateLimit
+        self.ordering = ordering
         self.timeout = timeout
         self.maxAttempts = maxAttempts
         self.backoff = backoff
@@ -66,6 +70,15 @@ public struct Endpoint: Sendable {
         self.allowPrivate = allowPrivate
         self.tls = tls
         self.proxy = proxy
+    }
+
+    /// The order an endpoint's deliveries are made in.
+    public enum Ordering: String, Sendable, CaseIterable {
+        /// Concurrently, as they come: no promise of order.
+        case none
+        /// One at a time, in spool order: files as claimed, lines in file order; a delivery left
+        /// for a later run holds every later one until it is delivered or fails for good.
+        case fifo
     }
 
     /// The signature scheme.

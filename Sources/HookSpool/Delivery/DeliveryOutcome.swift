@@ -7,6 +7,9 @@ enum DeliveryOutcome: Sendable, Equatable {
     case deferred(DeliveryFailure, firstAttempt: Int64, notBefore: Int64?)
     /// The run is stopping; the delivery is still pending.
     case interrupted
+    /// Not attempted: a fifo endpoint's earlier delivery is left for later, or another run
+    /// delivers to the endpoint; still pending, with no `retry_for` window started.
+    case held
 }
 
 /// What a delivery that did not succeed came to: its attempts, the last answer, and why.

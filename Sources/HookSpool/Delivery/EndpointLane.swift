@@ -26,16 +26,19 @@ final class EndpointLane: Sendable {
     let hold: RetryAfterHold
     /// Its figures for the report.
     let tally: EndpointTally
+    /// Its turns and its place in the spool's order, when it has `ordering: fifo` (and the run sends).
+    let fifo: FifoLane?
 
     init(
         endpoint: Endpoint, resolution: HostResolver.Resolution, transport: any Transport, share: AsyncSemaphore, tally: EndpointTally,
-        clock: any RunClock, from earlier: Earlier = Earlier()
+        clock: any RunClock, from earlier: Earlier = Earlier(), fifo: FifoLane? = nil
     ) {
         self.endpoint = endpoint
         self.resolution = resolution
         self.transport = transport
         self.share = share
         self.tally = tally
+        self.fifo = fifo
         window = EndpointWindow(limit: endpoint.concurrency, resume: earlier.window)
         rateLimiter = endpoint.rateLimit.map { RateLimiter(limit: $0, clock: clock) }
         retryPolicy = RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff)

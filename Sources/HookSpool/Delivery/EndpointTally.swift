@@ -22,6 +22,8 @@ final class EndpointTally: Sendable {
         var rateLimitWaitMax = Duration.zero
         /// 429 and 503 answers that slowed a rate-limited endpoint down.
         var rateLimitSlowdowns = 0
+        /// Deliveries to a fifo endpoint held, unattempted, behind an earlier one (counted in `deferred` too).
+        var held = 0
     }
 
     private let state = Mutex(Figures())
@@ -43,6 +45,9 @@ final class EndpointTally: Sendable {
             case .delivered: figures.delivered += 1
             case .failed: figures.failed += 1
             case .deferred, .interrupted: figures.deferred += 1
+            case .held:
+                figures.deferred += 1
+                figures.held += 1
             }
         }
     }

@@ -68,7 +68,7 @@ final class Ledger: Sendable {
             case .failed:
                 state.totals.failed += 1
                 if let row = row() { Self.keep(row, in: &state, cap: failureCap) }
-            case .deferred, .interrupted:
+            case .deferred, .interrupted, .held:
                 state.totals.deferred += 1
             }
         }
@@ -180,6 +180,9 @@ final class Ledger: Sendable {
                 rate.waitMaxMs = figures.rateLimitWaitMax.milliseconds
                 rate.slowdowns = figures.rateLimitSlowdowns
                 summary.rateLimit = rate
+            }
+            if endpoint.ordering == .fifo {
+                summary.ordering = RunReport.OrderingSummary(mode: endpoint.ordering.rawValue, held: figures.held)
             }
             return summary
         }

@@ -108,6 +108,10 @@ enum HTMLReport {
             if let limit = endpoint.rateLimit {
                 html += #"<span class="meta">\#(HTMLPage.escape(Self.rateLimitLine(limit)))</span>"#
             }
+            if let ordering = endpoint.ordering {
+                let held = ordering.held == 0 ? "nothing held" : "\(RunVerdict.count(ordering.held, "delivery", "deliveries")) held for a later run, in order"
+                html += #"<span class="meta">\#(HTMLPage.escape("ordering \(ordering.mode): \(held)"))</span>"#
+            }
             html += "</span></td>"
             html += count(endpoint.delivered, label: "Delivered")
             html += count(endpoint.failed, label: "Failed", heat: "hot")

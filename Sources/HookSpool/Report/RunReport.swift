@@ -70,6 +70,8 @@ public struct RunReport: Sendable, Codable, Equatable {
         public var disabled: String?
         /// Its `rate_limit` and how long attempts waited for it; null when it has none.
         public var rateLimit: RateLimitSummary?
+        /// Its `ordering: fifo` and the deliveries held behind an earlier one; null when it has none.
+        public var ordering: OrderingSummary?
 
         enum CodingKeys: String, CodingKey {
             case name, url, delivered, failed, deferred, attempts
@@ -77,6 +79,7 @@ public struct RunReport: Sendable, Codable, Equatable {
             case latencyMs = "latency_ms"
             case disabled
             case rateLimit = "rate_limit"
+            case ordering
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -91,6 +94,21 @@ public struct RunReport: Sendable, Codable, Equatable {
             try container.encode(latencyMs, forKey: .latencyMs)
             try container.encodeIfPresent(disabled, forKey: .disabled)
             try container.encode(rateLimit, forKey: .rateLimit)
+            try container.encode(ordering, forKey: .ordering)
+        }
+    }
+
+    /// A fifo endpoint in a run: the deliveries it held, unattempted, for a later run.
+    public struct OrderingSummary: Sendable, Codable, Equatable {
+        /// `fifo`.
+        public var mode: String
+        /// Deliveries held behind an earlier one left for later, or because another run delivers
+        /// to the endpoint (counted in `deferred` too).
+        public var held = 0
+
+        public init(mode: String, held: Int = 0) {
+            self.mode = mode
+            self.held = held
         }
     }
 

@@ -107,12 +107,13 @@ public struct BatchRun: Sendable {
             concurrency: config.delivery.concurrency, retryFor: config.delivery.retryFor, control: control, clock: clock,
             logger: context.logger, recordHold: { lane, until in health.recordHold(lane, untilUnix: until) }
         )
-        let finisher = FileFinisher(context: context, schedule: DeferralSchedule(steps: config.delivery.retrySchedule))
+        let fifo = lanes.compactMap(\.fifo)
+        let finisher = FileFinisher(context: context, schedule: DeferralSchedule(steps: config.delivery.retrySchedule), fifo: fifo)
         let starter = DeliveryStarter(context: context, dispatcher: dispatcher, window: AsyncSemaphore(permits: window, clock: clock), finisher: finisher)
         let reader = FileReader(context: context, starter: starter, policy: ReadAheadPolicy())
 
         await withDiscardingTaskGroup { group in
-            var claims = ClaimAhead(work: work, spool: context.spool)
+            var claims = ClaimAhead(work: work, spool: context.spool, fifo: fifo)
             var carry = FileReader.Carry(router: LaneRouter(lanes: lanes))
             for (position, item) in work.enumerated() {
                 if control.isStopping {
@@ -120,6 +121,10 @@ public struct BatchRun: Sendable {
                     continue
                 }
                 let claim = if case .claim = item { claims.claim(at: position) } else { Result<ClaimResult, FileSystemError>?.none }
+                if case .resume(let orphan) = item {
+                    // Already in line unless a run without `ordering: fifo` claimed it.
+                    for lane in fifo { lane.add([orphan.name]) }
+                }
                 guard let file = FileOpener.open(item, claim: claim, context: context) else { continue }
                 context.ledger.fileStarted()
                 var complete = false
@@ -132,6 +137,7 @@ public struct BatchRun: Sendable {
                         file: file.name, error: error
                     )
                 }
+                for lane in fifo { lane.readingFinished(file.name, complete: complete && !file.isAbandoned) }
                 if file.readingFinished(complete: complete) { await finisher.finish(file) }
             }
             context.ledger.readingFinished()

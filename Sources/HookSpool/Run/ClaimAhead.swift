@@ -10,14 +10,17 @@ struct ClaimAhead {
 
     private let work: [WorkItem]
     private let spool: Spool
+    /// The run's fifo endpoints: each file is put in their line before it is claimed.
+    private let fifo: [FifoLane]
     /// The outcomes of claims made ahead, for the next `.claim` items in order.
     private var claimed = CircularBuffer<Result<ClaimResult, FileSystemError>>()
     /// The position after the last item claimed ahead.
     private var claimedUpTo = 0
 
-    init(work: [WorkItem], spool: Spool) {
+    init(work: [WorkItem], spool: Spool, fifo: [FifoLane] = []) {
         self.work = work
         self.spool = spool
+        self.fifo = fifo
     }
 
     /// The outcome of claiming the `.claim` item at `position`, claiming the next batch when none is left.
@@ -31,7 +34,16 @@ struct ClaimAhead {
                 bytes += entry.size
                 next += 1
             }
-            claimed.append(contentsOf: spool.claim(batch: entries))
+            // In line first: a run that claims a later file meanwhile finds these ahead of it.
+            for lane in fifo { lane.add(entries.map(\.name)) }
+            let results = spool.claim(batch: entries)
+            for (entry, result) in zip(entries, results) {
+                // Left where it is for good: out of line, or it would hold the endpoint forever.
+                if case .success(.refused) = result {
+                    for lane in fifo { lane.drop(entry.name) }
+                }
+            }
+            claimed.append(contentsOf: results)
             claimedUpTo = next
         }
         return claimed.popFirst()

@@ -16,15 +16,25 @@ struct DeliveryStarter: Sendable {
         let firstAttempt = file.resume.firstAttempt[key]
         await window.acquire()
         file.deliveryScheduled()
+        // Taken here, in reading order: a fifo endpoint's deliveries go in the order of their turns.
+        let turn = lane.fifo?.turn(in: file.name)
         group.addTask { [self] in
+            if let turn, let fifo = lane.fifo { await fifo.wait(for: turn) }
             // Recorded before the slots go back (an answer that settles the delivery, before its
             // request's; any other outcome, before the read-ahead window's): a request started in a
             // freed slot must never be one more whose outcome could not be recorded.
             var settled: FileTask.Finished?
-            let outcome = await dispatcher.deliver(event, to: lane, firstAttempt: firstAttempt) { outcome in
-                settled = record(outcome, key: key, of: event, in: file)
+            let outcome: DeliveryOutcome
+            if let fifo = lane.fifo, !fifo.mayDeliver(in: file.name) {
+                outcome = context.control.isStopping ? .interrupted : .held
+            } else {
+                outcome = await dispatcher.deliver(event, to: lane, firstAttempt: firstAttempt) { outcome in
+                    settled = record(outcome, key: key, of: event, in: file)
+                }
             }
             let finished = settled ?? record(outcome, key: key, of: event, in: file)
+            // After the journal has the outcome: the next turn may be the file's last, or the next file's first.
+            if let turn { lane.fifo?.finish(turn, in: file.name, outcome) }
             window.release()
             lane.share.release()
             context.ledger.record(outcome, row: finished.row, tally: lane.tally)

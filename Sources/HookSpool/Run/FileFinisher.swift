@@ -10,6 +10,8 @@ import NIOPosix
 struct FileFinisher: Sendable {
     let context: RunContext
     let schedule: DeferralSchedule
+    /// The run's fifo endpoints, whose lines follow a file moved under another name.
+    var fifo: [FifoLane] = []
 
     func finish(_ file: FileTask) async {
         let outcome = file.outcome
@@ -62,6 +64,10 @@ struct FileFinisher: Sendable {
                 context.logger.error(
                     "cannot make a finished file's move durable", metadata: ["hookspool.file": "\(file.name)", "moved_to": "\(moved)", "error": "\(error)"]
                 )
+            }
+            let movedName = FileSystem.basename(of: moved)
+            if movedName != file.name {
+                for lane in fifo { lane.moved(file.name, to: movedName) }
             }
             return moved
         } catch {

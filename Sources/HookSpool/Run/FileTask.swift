@@ -35,6 +35,7 @@ final class FileTask: Sendable {
         var delivered = 0
         var failed = 0
         var deferred = 0
+        /// Still pending without a deferral: the run stopped, or a fifo endpoint held them.
         var interrupted = 0
         /// The latest time (unix seconds) an endpoint asked a deferred delivery of this file to wait for.
         var notBefore: Int64?
@@ -119,7 +120,7 @@ final class FileTask: Sendable {
             row = RunReport.FailureRow(file: name, line: key.line, eventID: event.id, eventType: event.type, endpoint: key.endpoint, failure: failure)
         case .deferred(let failure, let first, _):
             journal?.deferred(key, firstAttempt: first, Journal.Failure(event, file: name, endpoint: key.endpoint, failure))
-        case .interrupted:
+        case .interrupted, .held:
             break
         }
         let last = state.withLock { state in
@@ -133,7 +134,7 @@ final class FileTask: Sendable {
             case .deferred(_, _, let notBefore):
                 state.deferred += 1
                 if let notBefore { state.notBefore = max(state.notBefore ?? notBefore, notBefore) }
-            case .interrupted:
+            case .interrupted, .held:
                 state.interrupted += 1
             }
             return Self.claimCompletion(&state)

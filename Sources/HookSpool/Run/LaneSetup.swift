@@ -23,7 +23,7 @@ struct LaneSetup: Sendable {
             let lane = EndpointLane(
                 endpoint: endpoint, resolution: resolution, transport: makeTransport(endpoint, pins[endpoint.url.host]),
                 share: AsyncSemaphore(permits: share, clock: context.clock), tally: context.ledger.tallies[index], clock: context.clock,
-                from: Self.earlier(known[endpoint.name])
+                from: Self.earlier(known[endpoint.name]), fifo: fifoLane(for: endpoint)
             )
             if let reason = lane.disabled.reason {
                 lane.tally.disabled(because: reason)
@@ -33,6 +33,15 @@ struct LaneSetup: Sendable {
                 )
             }
             return lane
+        }
+    }
+
+    /// The turns of an endpoint with `ordering: fifo`; none in a dry run, which sends nothing.
+    private func fifoLane(for endpoint: Endpoint) -> FifoLane? {
+        guard endpoint.ordering == .fifo, !context.dryRun else { return nil }
+        let context = context
+        return FifoLane(queue: FifoQueue(spool: context.spool, endpoint: endpoint.name), logger: context.logger) { message, error in
+            context.ioError(message, log: "cannot keep a fifo endpoint's order; its deliveries wait", error: error)
         }
     }
 

@@ -33,7 +33,7 @@ enum WorkList {
             }
             var work: [WorkItem] = orphans.map { .resume($0) }
             let deferred = try spool.dueDeferred(now: context.clock.unixSeconds)
-            work += deferred.due.map { .claim($0) }
+            work += inFifoOrder(deferred.due, context).map { .claim($0) }
             let listing = try spool.readyFiles()
             for name in listing.ignored {
                 logger.warning("ignoring a file that is not .ndjson or .jsonl", metadata: ["hookspool.file": "incoming/\(name)"])
@@ -45,5 +45,18 @@ enum WorkList {
             context.ioError("spool folder unusable: \(error)", log: "spool folder unusable", error: error)
             return nil
         }
+    }
+
+    /// Due files in the order of the fifo endpoints' line (the same for all of them: the claim
+    /// order), so a file held behind another is taken after it in the same run; files not in
+    /// line keep their place after those that are.
+    private static func inFifoOrder(_ due: [SpoolEntry], _ context: RunContext) -> [SpoolEntry] {
+        guard due.count > 1, let fifo = context.config.endpoints.first(where: { $0.ordering == .fifo }),
+            let line = try? FifoQueue(spool: context.spool, endpoint: fifo.name).files(), !line.isEmpty
+        else { return due }
+        var rank: [String: Int] = [:]
+        for (index, name) in line.enumerated() where rank[name] == nil { rank[name] = index }
+        let ranked = due.enumerated().map { (rank: rank[$0.element.name] ?? Int.max, position: $0.offset, entry: $0.element) }
+        return ranked.sorted { ($0.rank, $0.position) < ($1.rank, $1.position) }.map(\.entry)
     }
 }

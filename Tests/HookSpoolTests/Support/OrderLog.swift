@@ -7,4 +7,6 @@ final class OrderLog: Sendable {
     func append(_ value: Int) { log.withLock { $0.append(value) } }
 
     var values: [Int] { log.withLock { $0 } }
+
+    func clear() { log.withLock { $0 = [] } }
 }

@@ -55,15 +55,18 @@ enum ReportScenario {
         }
     }
 
-    /// A receiver that answers 503 while `retry_for` leaves time: the deliveries are deferred to a later run.
+    /// A receiver that answers 503 while `retry_for` leaves time: the deliveries are deferred to a
+    /// later run; the endpoint has `ordering: fifo`, so the one after is held.
     static func deferred(_ ws: borrowing TestWorkspace) async throws -> BatchRun.Outcome {
-        try ws.drop("later.ndjson", [#"{"id":"evt_later","type":"order.created"}"#, #"{"id":"evt_now","type":"user.signup"}"#])
+        try ws.drop("later.ndjson", [
+            #"{"id":"evt_later","type":"order.created"}"#, #"{"id":"evt_now","type":"user.signup"}"#, #"{"id":"evt_held","type":"order.paid"}"#,
+        ])
         return try await LoopbackReceiver.run(handler: { request in
             request.path == "/busy" ? ReceiverReply(status: 503, body: "busy") : .ok
         }) { receiver in
             try await ws.run(testConfig(
                 endpoints: [
-                    testEndpoint(name: "busy", port: receiver.port, path: "/busy", events: #"["order.*"]"#),
+                    testEndpoint(name: "busy", port: receiver.port, path: "/busy", events: #"["order.*"]"#, more: "ordering: fifo"),
                     testEndpoint(name: "fine", port: receiver.port, path: "/fine", events: #"["user.*"]"#),
                 ].joined(separator: "\n"),
                 maxAttempts: 2,
