@@ -28,11 +28,13 @@ struct DeferralScheduleTests {
         #expect(DeferralSchedule(steps: [.milliseconds(10)]).delay(1, using: &random) == 1)
     }
 
-    @Test("a file left only by a stop is due at once and not counted; none is due before an endpoint's Retry-After")
+    @Test("a file left only by a stop is due at once and not counted (only held for order, when what holds it is due); none is due before an endpoint's Retry-After")
     func stopAndRetryAfter() {
         var random = MiddleRandom()
         let schedule = DeferralSchedule(steps: [.seconds(60)])
-        #expect(schedule.next(now: 1000, deferrals: 3, interruptedOnly: true, notBefore: 5000, using: &random) == (1000, nil))
+        #expect(schedule.next(now: 1000, deferrals: 3, interruptedOnly: true, notBefore: nil, using: &random) == (1000, nil))
+        #expect(schedule.next(now: 1000, deferrals: 3, interruptedOnly: true, notBefore: 5000, using: &random) == (5000, nil))
+        #expect(schedule.next(now: 1000, deferrals: 3, interruptedOnly: true, notBefore: 10, using: &random) == (1000, nil))
         #expect(schedule.next(now: 1000, deferrals: 0, interruptedOnly: false, notBefore: 5000, using: &random) == (5000, 1))
         #expect(schedule.next(now: .max - 10, deferrals: 0, interruptedOnly: false, notBefore: nil, using: &random).due == .max)
     }

@@ -160,6 +160,17 @@ struct FifoTests {
             #expect(ws.files("done") == ["f0.ndjson"] && ws.files("deferred") == ["f1.ndjson", "f2.ndjson"])
             #expect(try Self.line(ws) == ["f1.ndjson", "f2.ndjson"])
 
+            // f1 is not due yet (the retry schedule's first step). f2, only held, is due when f1 is
+            // if f1 had reached deferred/ when f2 was held, else at once; then a run at once holds
+            // it again, behind f1 waiting there, until f1 is due: not at every run.
+            let due = { (name: String) in FileSystem.regularFileInfo("\(ws.spool)/deferred/\(Spool.journalName(for: name))")?.modified.tv_sec }
+            if let f2 = due("f2.ndjson"), f2 <= Int(Date().timeIntervalSince1970) {
+                let early = try await ws.run(yaml)
+                #expect(early.exitStatus == .tempFail)
+                #expect(early.report.files.map(\.name) == ["f2.ndjson"])
+            }
+            #expect(due("f2.ndjson") != nil && due("f2.ndjson") == due("f1.ndjson"))
+
             // Run 2, still down: 260 is tried again and the rest stays held; nothing goes twice to the other endpoint.
             try Self.makeDeferredDue(ws)
             let attemptsBefore = endpoint.arrivals.values.count

@@ -7,9 +7,10 @@ enum DeliveryOutcome: Sendable, Equatable {
     case deferred(DeliveryFailure, firstAttempt: Int64, notBefore: Int64?)
     /// The run is stopping; the delivery is still pending.
     case interrupted
-    /// Not attempted: a fifo endpoint's earlier delivery is left for later, or another run
-    /// delivers to the endpoint; still pending, with no `retry_for` window started.
-    case held
+    /// Not attempted: an earlier delivery to the fifo endpoint is left for later; still pending,
+    /// with no `retry_for` window started. `until` (unix seconds) is when the file that holds it
+    /// is next due, if it waits in `deferred/`.
+    case held(until: Int64?)
 }
 
 /// What a delivery that did not succeed came to: its attempts, the last answer, and why.

@@ -1,4 +1,5 @@
-/// When a file deferred to a later run is due again: at once when only a stop left work in it;
+/// When a file deferred to a later run is due again: at once when only a stop left work in it
+/// (or, when a fifo endpoint's order held it, when the file it waits behind is: `notBefore`);
 /// else after the schedule's entry for its deferral count (the last repeats, ±10%), and never
 /// before an endpoint's `Retry-After`.
 struct DeferralSchedule: Sendable {
@@ -10,7 +11,7 @@ struct DeferralSchedule: Sendable {
     func next(
         now: Int64, deferrals: Int, interruptedOnly: Bool, notBefore: Int64?, using random: inout some RandomNumberGenerator
     ) -> (due: Int64, count: Int?) {
-        if interruptedOnly { return (now, nil) }
+        if interruptedOnly { return (max(now, notBefore ?? now), nil) }
         let count = deferrals < Int.max ? deferrals + 1 : deferrals
         let (later, overflow) = now.addingReportingOverflow(delay(count, using: &random))
         return (max(overflow ? Int64.max : later, notBefore ?? 0), count)

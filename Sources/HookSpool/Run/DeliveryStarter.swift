@@ -25,8 +25,8 @@ struct DeliveryStarter: Sendable {
             // freed slot must never be one more whose outcome could not be recorded.
             var settled: FileTask.Finished?
             let outcome: DeliveryOutcome
-            if let fifo = lane.fifo, !fifo.mayDeliver(in: file.name) {
-                outcome = context.control.isStopping ? .interrupted : .held
+            if let fifo = lane.fifo, case .held(let until) = fifo.admit(in: file.name) {
+                outcome = context.control.isStopping ? .interrupted : .held(until: until)
             } else {
                 outcome = await dispatcher.deliver(event, to: lane, firstAttempt: firstAttempt) { outcome in
                     settled = record(outcome, key: key, of: event, in: file)

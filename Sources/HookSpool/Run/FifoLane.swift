@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import Synchronization
 
@@ -21,6 +28,8 @@ final class FifoLane: Sendable {
         var clean = true
         /// Whether this run found the file first in line.
         var first = false
+        /// When the file it waits behind is next due (unix seconds), if that one waits in `deferred/`.
+        var heldUntil: Int64?
         var removed = false
     }
 
@@ -60,12 +69,19 @@ final class FifoLane: Sendable {
         }
     }
 
-    /// Whether the delivery whose turn it is, in `file`, may go now; false: it is held.
-    func mayDeliver(in file: String) -> Bool {
-        let known = state.withLock { state -> Bool? in
+    /// Whether the delivery whose turn it is may go now, or is held.
+    enum Admission: Sendable, Equatable {
+        case go
+        /// `until`: when the file it waits behind is next due, if that one waits in `deferred/`.
+        case held(until: Int64?)
+    }
+
+    /// Whether the delivery whose turn it is, in `file`, may go now.
+    func admit(in file: String) -> Admission {
+        let known = state.withLock { state -> Admission? in
             let current = state.files[file, default: FileState()]
-            if !current.clean { return false }
-            if current.first { return true }
+            if !current.clean { return .held(until: current.heldUntil) }
+            if current.first { return .go }
             return nil
         }
         if let known { return known }
@@ -73,16 +89,25 @@ final class FifoLane: Sendable {
             switch try queue.turn(of: file) {
             case .first:
                 state.withLock { $0.files[file, default: FileState()].first = true }
-                return true
+                return .go
             case .behind(let head):
+                let until = dueTime(of: head)
+                state.withLock { $0.files[file, default: FileState()].heldUntil = until }
                 hold(file, "an earlier file holds deliveries to this fifo endpoint; its deliveries in this file wait behind it", head: head)
-                return false
+                return .held(until: until)
             }
         } catch {
             trouble("cannot read the order of fifo endpoint \(queue.endpoint) (\(queue.path)): \(error); its deliveries wait", error)
             hold(file)
-            return false
+            return .held(until: nil)
         }
+    }
+
+    /// When `name` is next due, if it waits in `deferred/` (its journal's modification time).
+    private func dueTime(of name: String) -> Int64? {
+        let spool = queue.spool
+        guard let info = FileSystem.regularFileInfo("\(spool.deferred)/\(Spool.journalName(for: name))") else { return nil }
+        return Int64(info.modified.tv_sec)
     }
 
     /// Ends `turn` (a delivery of `file` that came to `outcome`) and gives the next its turn.

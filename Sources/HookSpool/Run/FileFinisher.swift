@@ -41,7 +41,7 @@ struct FileFinisher: Sendable {
             if outcome == .deferred {
                 var random = SystemRandomNumberGenerator()
                 let next = schedule.next(
-                    now: context.clock.unixSeconds, deferrals: file.resume.deferrals, interruptedOnly: file.wasInterruptedOnly, notBefore: file.notBefore,
+                    now: context.clock.unixSeconds, deferrals: file.resume.deferrals, interruptedOnly: file.wasInterruptedOnly, notBefore: file.notBefore ?? file.heldUntil,
                     using: &random
                 )
                 if let count = next.count { file.journal?.fileDeferred(count: count, next: next.due) }

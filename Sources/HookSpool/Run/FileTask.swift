@@ -35,8 +35,12 @@ final class FileTask: Sendable {
         var delivered = 0
         var failed = 0
         var deferred = 0
-        /// Still pending without a deferral: the run stopped, or a fifo endpoint held them.
+        /// Still pending without a deferral: the run stopped.
         var interrupted = 0
+        /// Held for a fifo endpoint's order; `heldUntil` is the earliest time the files they wait
+        /// behind are due (nil: now, since one of them is not waiting in `deferred/`).
+        var held = 0
+        var heldUntil: Int64?
         /// The latest time (unix seconds) an endpoint asked a deferred delivery of this file to wait for.
         var notBefore: Int64?
         var failuresFD: Int32 = -1
@@ -134,8 +138,11 @@ final class FileTask: Sendable {
             case .deferred(_, _, let notBefore):
                 state.deferred += 1
                 if let notBefore { state.notBefore = max(state.notBefore ?? notBefore, notBefore) }
-            case .interrupted, .held:
+            case .interrupted:
                 state.interrupted += 1
+            case .held(let until):
+                state.heldUntil = state.held == 0 ? until : until.flatMap { later in state.heldUntil.map { min($0, later) } }
+                state.held += 1
             }
             return Self.claimCompletion(&state)
         }
@@ -163,7 +170,7 @@ final class FileTask: Sendable {
     /// else failed if any delivery failed or any line was invalid, else done.
     var outcome: FileOutcome {
         state.withLock { state in
-            if state.deferred > 0 || state.interrupted > 0 || !state.readComplete { return .deferred }
+            if state.deferred > 0 || state.interrupted > 0 || state.held > 0 || !state.readComplete { return .deferred }
             return state.failed == 0 && state.invalidLines == 0 && resume.failures.isEmpty ? .done : .failed
         }
     }
@@ -171,9 +178,18 @@ final class FileTask: Sendable {
     /// The latest time (unix seconds) an endpoint asked one of the file's deferred deliveries to wait for, if any did.
     var notBefore: Int64? { state.withLock { $0.notBefore } }
 
-    /// Whether the next attempt should come at once: the run stopped, nothing was deferred for a failure.
+    /// Whether the next attempt comes without a deferral counted: nothing was deferred for a
+    /// failure, only stopped or held (then it is due at once, or when what holds it is, `heldUntil`).
     var wasInterruptedOnly: Bool {
-        state.withLock { $0.deferred == 0 && ($0.interrupted > 0 || !$0.readComplete) }
+        state.withLock { $0.deferred == 0 && ($0.interrupted > 0 || $0.held > 0 || !$0.readComplete) }
+    }
+
+    /// When a file whose pending deliveries are all held for order is next due: when the files
+    /// they wait behind are; nil when it is due at once.
+    var heldUntil: Int64? {
+        state.withLock { state in
+            state.deferred == 0 && state.interrupted == 0 && state.readComplete && state.held > 0 ? state.heldUntil : nil
+        }
     }
 
     /// Flushes and closes the failures file; throws if any write to it failed.
@@ -196,7 +212,7 @@ final class FileTask: Sendable {
         state.withLock { state in
             RunReport.FileSummary(
                 name: name, outcome: outcome, events: state.events, invalidLines: state.invalidLines,
-                delivered: state.delivered, failed: state.failed, deferred: state.deferred + state.interrupted, movedTo: movedTo
+                delivered: state.delivered, failed: state.failed, deferred: state.deferred + state.interrupted + state.held, movedTo: movedTo
             )
         }
     }
