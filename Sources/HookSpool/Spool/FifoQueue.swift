@@ -106,23 +106,7 @@ struct FifoQueue: Sendable {
     }
 
     private func read() throws(FileSystemError) -> File {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return File() }
-            throw .current("open", path)
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { FileSystem.readDescriptor(fd, $0) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .current("read", path)
-            }
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
+        guard let bytes = try FileSystem.readAll(path, noFollow: true) else { return File() }
         guard let file = try? JSONDecoder().decode(File.self, from: Data(bytes)), file.version == 1 else {
             throw FileSystemError(operation: "parse", path: path, code: EINVAL)
         }

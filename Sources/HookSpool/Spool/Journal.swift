@@ -131,23 +131,7 @@ enum Journal {
     /// Reads the journal at `path`; a missing journal is an empty state.
     static func read(_ path: String) throws(FileSystemError) -> State {
         var state = State()
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return state }
-            throw .current("open", path)
-        }
-        defer { close(fd) }
-        var data = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { FileSystem.readDescriptor(fd, $0) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .current("read", path)
-            }
-            if count == 0 { break }
-            data.append(contentsOf: chunk[0..<count])
-        }
+        guard let data = try FileSystem.readAll(path) else { return state }
         let decoder = JSONDecoder()
         var start = 0
         while let newline = data[start...].firstIndex(of: 0x0A) {

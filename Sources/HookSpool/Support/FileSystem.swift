@@ -162,6 +162,27 @@ enum FileSystem {
         if durable { try syncDirectory(folder) }
     }
 
+    /// The whole content of the file at `path` (a symbolic link is not followed when `noFollow`); nil when it is missing.
+    static func readAll(_ path: String, noFollow: Bool = false) throws(FileSystemError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0))
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw .current("open", path)
+        }
+        defer { close(fd) }
+        var data = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { readDescriptor(fd, $0) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .current("read", path)
+            }
+            if count == 0 { return data }
+            data.append(contentsOf: chunk[0..<count])
+        }
+    }
+
     /// The names in a folder, without `.` and `..` (and without names that are not UTF-8: `listing` has those).
     static func list(_ path: String) throws(FileSystemError) -> [String] {
         try listing(path).names
