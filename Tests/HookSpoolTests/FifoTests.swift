@@ -260,7 +260,7 @@ struct FifoTests {
         try await LoopbackReceiver.run(handler: endpoint.reply) { receiver in
             let config = try ws.writeConfig(Self.config(port: receiver.port))
             let run = try await HookSpoolBinary.start(["run", "--config", config], in: ws.root)
-            try await run.waitFor("120 deliveries to the fifo endpoint") { endpoint.arrivals.values.count >= 120 }
+            try await run.waitFor("120 deliveries to the fifo endpoint", timeout: .seconds(60)) { endpoint.arrivals.values.count >= 120 }
             run.send(SIGKILL)
             #expect(try await run.waitForExit().status == -SIGKILL)
             #expect(endpoint.delivered.values.count < 300, "the run ended before the kill; the test proves nothing")
