@@ -218,6 +218,59 @@ struct FifoTests {
         }
     }
 
+    @Test("a new file under the name of an older one still deferred for the fifo endpoint waits in incoming/ until that one has gone: old events first, then new")
+    func reusedName() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("batch.ndjson", (1...3).map { #"{"id":"evt_\#($0)","type":"t"}"# })
+        let endpoint = OrderedReceiver(outageAt: 2)
+        try await LoopbackReceiver.run(handler: endpoint.reply) { receiver in
+            let yaml = Self.config(port: receiver.port)
+            // The outage defers events 2 and 3; the old file waits in deferred/ as the line's head.
+            #expect(try await ws.run(yaml).exitStatus != .ok)
+            #expect(ws.files("deferred").contains("batch.ndjson"))
+            #expect(try Self.line(ws) == ["batch.ndjson"])
+
+            // The producer drops the next batch under the same name; the old one is not due yet.
+            try ws.drop("batch.ndjson", (4...5).map { #"{"id":"evt_\#($0)","type":"t"}"# })
+            endpoint.outage.store(false, ordering: .sequentiallyConsistent)
+            _ = try await ws.run(yaml)
+            #expect(endpoint.delivered.values == [1], "nothing of the new file went ahead of the old one's 2 and 3")
+            #expect(ws.files("incoming") == ["batch.ndjson"])
+            #expect(endpoint.other.values.sorted() == [1, 2, 3])
+
+            try Self.makeDeferredDue(ws)
+            _ = try await ws.run(yaml)
+            _ = try await ws.run(yaml)
+            #expect(endpoint.delivered.values == [1, 2, 3, 4, 5])
+            #expect(endpoint.other.values.sorted() == [1, 2, 3, 4, 5])
+            #expect(ws.files("incoming").isEmpty && ws.files("deferred").isEmpty)
+            #expect(try Self.line(ws).isEmpty)
+        }
+    }
+
+    @Test("a FIFO, a folder or random bytes in place of the line: the run neither hangs nor crashes; it says so (exit 74), holds the fifo endpoint, and delivers the other")
+    func hostileLine() async throws {
+        for hostile in ["fifo", "folder", "bytes"] {
+            let ws = try TestWorkspace()
+            try Self.dropFiles(ws, files: 1, perFile: 3)
+            let folder = ws.spool + "/fifo"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            switch hostile {
+            case "fifo": #expect(mkfifo(folder + "/fifo.json", 0o600) == 0)
+            case "folder": try FileManager.default.createDirectory(atPath: folder + "/fifo.json", withIntermediateDirectories: false)
+            default: try Data((0..<4096).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: folder + "/fifo.json"))
+            }
+            let endpoint = OrderedReceiver()
+            try await LoopbackReceiver.run(handler: endpoint.reply) { receiver in
+                let outcome = try await ws.run(Self.config(port: receiver.port))
+                #expect(outcome.exitStatus == .ioError, "\(hostile)")
+                #expect(endpoint.delivered.values.isEmpty, "\(hostile)")
+                #expect(endpoint.other.values.sorted() == [1, 2, 3], "\(hostile)")
+                #expect(outcome.report.errors.contains { $0.contains("fifo.json") }, "\(hostile): \(outcome.report.errors)")
+            }
+        }
+    }
+
     @Test("two runs started together, and a third while they run: only the run with the first file in line delivers, the others hold; the next runs finish in exact order", .timeLimit(.minutes(3)))
     func overlappingRuns() async throws {
         let ws = try TestWorkspace()

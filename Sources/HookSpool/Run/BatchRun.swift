@@ -123,7 +123,7 @@ public struct BatchRun: Sendable {
                 let claim = if case .claim = item { claims.claim(at: position) } else { Result<ClaimResult, FileSystemError>?.none }
                 if case .resume(let orphan) = item {
                     // Already in line unless a run without `ordering: fifo` claimed it.
-                    for lane in fifo { lane.add([orphan.name]) }
+                    for lane in fifo { _ = lane.add([orphan.name]) }
                 }
                 guard let file = FileOpener.open(item, claim: claim, context: context) else { continue }
                 context.ledger.fileStarted()

@@ -35,15 +35,35 @@ struct ClaimAhead {
                 next += 1
             }
             // In line first: a run that claims a later file meanwhile finds these ahead of it.
-            for lane in fifo { lane.add(entries.map(\.name)) }
-            let results = spool.claim(batch: entries)
-            for (entry, result) in zip(entries, results) {
-                // Left where it is for good: out of line, or it would hold the endpoint forever.
-                if case .success(.refused) = result {
-                    for lane in fifo { lane.drop(entry.name) }
+            let names = entries.map(\.name)
+            let added = fifo.map { $0.add(names) }
+            // A line names files by name: a new file in `incoming/` whose name is listed for an
+            // older file of that name still in the spool waits in `incoming/` until that one has
+            // left every line, as does one so named after this run gave turns in the older one.
+            let waits = names.indices.filter { index in
+                let entry = entries[index]
+                guard entry.folder == .incoming else { return false }
+                return zip(fifo, added).contains { lane, added in
+                    lane.knows(entry.name) || (!added.contains(entry.name) && spool.holdsOther(named: entry.name))
                 }
             }
-            claimed.append(contentsOf: results)
+            var claiming = entries
+            for index in waits.reversed() { claiming.remove(at: index) }
+            var results = spool.claim(batch: claiming)[...]
+            var outcomes: [Result<ClaimResult, FileSystemError>] = []
+            for (index, entry) in entries.enumerated() {
+                if waits.contains(index) {
+                    outcomes.append(.success(.nameBusy))
+                    continue
+                }
+                guard let result = results.popFirst() else { break }
+                // Left where it is for good: out of the lines it was just put in, or it would hold the endpoint forever.
+                if case .success(.refused) = result {
+                    for (lane, added) in zip(fifo, added) where added.contains(entry.name) { lane.drop(entry.name) }
+                }
+                outcomes.append(result)
+            }
+            claimed.append(contentsOf: outcomes)
             claimedUpTo = next
         }
         return claimed.popFirst()

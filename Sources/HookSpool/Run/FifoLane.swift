@@ -141,14 +141,20 @@ final class FifoLane: Sendable {
         if done { remove(file) }
     }
 
-    /// Adds files about to be claimed to the end of the line.
-    func add(_ names: [String]) {
-        guard !names.isEmpty else { return }
+    /// Adds files about to be claimed to the end of the line; returns those it added (the others were listed already).
+    func add(_ names: [String]) -> Set<String> {
+        guard !names.isEmpty else { return [] }
         do {
-            try queue.add(names)
+            return try queue.add(names)
         } catch {
             trouble("cannot record the order of fifo endpoint \(queue.endpoint) (\(queue.path)): \(error)", error)
+            return []
         }
+    }
+
+    /// Whether this run has given turns in a file of this name (it must not claim another one so named).
+    func knows(_ name: String) -> Bool {
+        state.withLock { $0.files[name] != nil }
     }
 
     /// A file that will not be worked on (refused) leaves the line.

@@ -56,6 +56,12 @@ struct FileFinisher: Sendable {
                 try file.closeFailures()
                 return try spool.finish(claimed, outcome: outcome, runID: runID, nextAttempt: next, syncFolders: false)
             }.get()
+            // At once: the line must name the file as it is now called (a kill before this is
+            // mended by the line itself, which follows a head to its `deferred/` name).
+            let movedName = FileSystem.basename(of: moved)
+            if movedName != file.name {
+                for lane in fifo { lane.moved(file.name, to: movedName) }
+            }
             do {
                 try await context.syncer.sync(spool.folder(for: outcome))
                 try await context.syncer.sync(spool.processing)
@@ -64,10 +70,6 @@ struct FileFinisher: Sendable {
                 context.logger.error(
                     "cannot make a finished file's move durable", metadata: ["hookspool.file": "\(file.name)", "moved_to": "\(moved)", "error": "\(error)"]
                 )
-            }
-            let movedName = FileSystem.basename(of: moved)
-            if movedName != file.name {
-                for lane in fifo { lane.moved(file.name, to: movedName) }
             }
             return moved
         } catch {

@@ -57,7 +57,7 @@ enum FileOpener {
                 return nil
             case .nameBusy:
                 context.logger.warning(
-                    "a file of the same name is still in processing/; leaving this one for a later run", metadata: ["hookspool.file": "\(entry.name)"]
+                    "a file of the same name is still in the spool (in processing/, or waiting for a fifo endpoint); leaving this one for a later run", metadata: ["hookspool.file": "\(entry.name)"]
                 )
                 return nil
             case .refused(let reason):

@@ -39,12 +39,19 @@ struct FifoQueue: Sendable {
         case behind(head: String)
     }
 
-    /// Adds `names` at the end, in order, leaving those already listed where they are.
-    func add(_ names: [String]) throws(FileSystemError) {
+    /// Adds `names` at the end, in order, leaving those already listed where they are; returns
+    /// the names it added.
+    @discardableResult
+    func add(_ names: [String]) throws(FileSystemError) -> Set<String> {
+        var added: Set<String> = []
         try update { files in
             var listed = Set(files)
-            for name in names where listed.insert(name).inserted { files.append(name) }
+            for name in names where listed.insert(name).inserted {
+                files.append(name)
+                added.insert(name)
+            }
         }
+        return added
     }
 
     /// Drops `name`: the endpoint's deliveries in it have all ended.
@@ -66,7 +73,14 @@ struct FifoQueue: Sendable {
         var turn = Turn.first
         try update { files in
             if !files.contains(name) { files.append(name) }
-            while let head = files.first, head != name, !isUnfinished(head) { files.removeFirst() }
+            while let head = files.first, head != name, !isUnfinished(head) {
+                // Moved to `deferred/` under another name by a run killed before it said so.
+                if let successor = movedName(of: head, listed: files) {
+                    files[0] = successor
+                    continue
+                }
+                files.removeFirst()
+            }
             turn = files.first == name ? .first : .behind(head: files.first ?? name)
         }
         return turn
@@ -77,11 +91,32 @@ struct FifoQueue: Sendable {
         try read().files
     }
 
-    /// Whether `name` may still hold deliveries: a run holds its name's lock, or it waits in `incoming/`, `processing/` or `deferred/`.
+    /// Whether `name` may still hold deliveries: a run holds its name's lock, or a regular file of
+    /// that name waits in `incoming/` (with one link, as a run would claim it), `processing/` or `deferred/`.
+    /// Anything else left in `incoming/` under the name (a symbolic link, a FIFO) is never claimed, so it holds nothing.
     private func isUnfinished(_ name: String) -> Bool {
         guard let lock = try? SpoolLock.acquire(name, in: spool.processing) else { return true }
         defer { lock.release() }
-        return [spool.incoming, spool.processing, spool.deferred].contains { access("\($0)/\(name)", F_OK) == 0 }
+        func regularFile(_ path: String, singleLink: Bool) -> Bool {
+            var info = stat()
+            return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && (!singleLink || info.st_nlink == 1)
+        }
+        return regularFile("\(spool.incoming)/\(name)", singleLink: true)
+            || regularFile("\(spool.processing)/\(name)", singleLink: false)
+            || regularFile("\(spool.deferred)/\(name)", singleLink: false)
+    }
+
+    /// The name `name` was deferred under when `deferred/` already held one so called
+    /// (`STEM-RUN.EXT`), if such a file waits there and is not itself in line.
+    private func movedName(of name: String, listed: [String]) -> String? {
+        let stem = Spool.stem(of: name)
+        let ext = name.dropFirst(stem.count)
+        guard let names = try? FileSystem.list(spool.deferred) else { return nil }
+        let listed = Set(listed)
+        return names.sorted().first { candidate in
+            candidate.hasPrefix(stem + "-") && candidate.hasSuffix(ext) && candidate.count > stem.count + 1 + ext.count
+                && !listed.contains(candidate) && !candidate.hasPrefix(".") && FileSystem.regularFileInfo("\(spool.deferred)/\(candidate)") != nil
+        }
     }
 
     /// Serialises this process's updates, which POSIX-emulated flock would not.
@@ -106,7 +141,8 @@ struct FifoQueue: Sendable {
     }
 
     private func read() throws(FileSystemError) -> File {
-        guard let bytes = try FileSystem.readAll(path, noFollow: true) else { return File() }
+        // A FIFO or device in its place is refused, never waited on; a line is a few bytes per file.
+        guard let bytes = try FileSystem.readAll(path, noFollow: true, maxBytes: 256 << 20) else { return File() }
         guard let file = try? JSONDecoder().decode(File.self, from: Data(bytes)), file.version == 1 else {
             throw FileSystemError(operation: "parse", path: path, code: EINVAL)
         }

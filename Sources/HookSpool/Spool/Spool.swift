@@ -82,6 +82,11 @@ public struct Spool: Sendable {
         ".\(name).failures"
     }
 
+    /// Whether a file named `name` waits in `processing/` or `deferred/` (another than the one in `incoming/`).
+    func holdsOther(named name: String) -> Bool {
+        FileSystem.regularFileInfo("\(processing)/\(name)") != nil || FileSystem.regularFileInfo("\(deferred)/\(name)") != nil
+    }
+
     static func alternativeName(for name: String, suffix: String) -> String {
         let stem = stem(of: name)
         return "\(stem)-\(suffix)\(name.dropFirst(stem.count))"

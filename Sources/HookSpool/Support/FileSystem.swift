@@ -162,14 +162,19 @@ enum FileSystem {
         if durable { try syncDirectory(folder) }
     }
 
-    /// The whole content of the file at `path` (a symbolic link is not followed when `noFollow`); nil when it is missing.
-    static func readAll(_ path: String, noFollow: Bool = false) throws(FileSystemError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0))
+    /// The whole content of the regular file at `path` (a symbolic link is not followed when
+    /// `noFollow`), of at most `maxBytes`; nil when it is missing. Anything else in its place (a
+    /// FIFO, which is never waited on, a device, a folder) or a larger file is an error.
+    static func readAll(_ path: String, noFollow: Bool = false, maxBytes: Int = 64 << 20) throws(FileSystemError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (noFollow ? O_NOFOLLOW : 0))
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw .current("open", path)
         }
         defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw .current("stat", path) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw FileSystemError(operation: "open", path: path, code: EINVAL) }
         var data = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
@@ -179,6 +184,7 @@ enum FileSystem {
                 throw .current("read", path)
             }
             if count == 0 { return data }
+            guard data.count <= maxBytes - count else { throw FileSystemError(operation: "read", path: path, code: EFBIG) }
             data.append(contentsOf: chunk[0..<count])
         }
     }
