@@ -6,33 +6,63 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The secrets of a signer or verifier, validated and turned into keyed HMAC-SHA256 states once.
+/// The secrets of a signer or verifier, validated and turned into keys once.
 struct SigningKeys: Sendable {
-    /// One keyed HMAC per secret, in the order given; copied for each message so the key schedule is not redone.
-    let authenticators: [HMAC<SHA256>]
-
-    init(scheme: SignatureScheme, secrets: [String]) throws(WebhookSecretError) {
-        guard !secrets.isEmpty else { throw .noSecrets }
-        var authenticators: [HMAC<SHA256>] = []
-        authenticators.reserveCapacity(secrets.count)
-        for (index, secret) in secrets.enumerated() {
-            guard !secret.isEmpty else { throw .emptySecret(index: index) }
-            let key: SymmetricKey
-            if scheme.usesStandardSecrets {
-                do {
-                    key = SymmetricKey(data: try WebhookSecret.decodeStandard(secret))
-                } catch {
-                    throw error.at(index: index)
-                }
-            } else {
-                key = SymmetricKey(data: Array(secret.utf8))
-            }
-            authenticators.append(HMAC<SHA256>(key: key))
-        }
-        self.authenticators = authenticators
+    /// One prepared key: a keyed HMAC (`whsec_`, or any secret of the other schemes), or an
+    /// ed25519 key of `standard`'s `v1a` (`whsk_` signs; `whpk_` only verifies).
+    enum Key: Sendable {
+        /// Copied for each message so the key schedule is not redone.
+        case hmac(HMAC<SHA256>)
+        case ed25519(Curve25519.Signing.PrivateKey)
+        case ed25519Public(Curve25519.Signing.PublicKey)
     }
 
-    /// The first secret's keyed HMAC (there is always at least one).
+    /// What the keys are for: a public key can verify but not sign.
+    enum Use { case signing, verifying }
+
+    /// The keys, in the order the secrets were given.
+    let keys: [Key]
+    /// The keyed HMACs among them, in order.
+    let authenticators: [HMAC<SHA256>]
+    /// The ed25519 public keys among them (a `whsk_` key's own too), in order.
+    let publicKeys: [Curve25519.Signing.PublicKey]
+
+    init(scheme: SignatureScheme, secrets: [String], use: Use) throws(WebhookSecretError) {
+        guard !secrets.isEmpty else { throw .noSecrets }
+        var keys: [Key] = []
+        keys.reserveCapacity(secrets.count)
+        for (index, secret) in secrets.enumerated() {
+            guard !secret.isEmpty else { throw .emptySecret(index: index) }
+            guard scheme.usesStandardSecrets else {
+                keys.append(.hmac(HMAC<SHA256>(key: SymmetricKey(data: Array(secret.utf8)))))
+                continue
+            }
+            do throws(WebhookSecretError) {
+                if secret.hasPrefix(WebhookSecret.signingKeyPrefix) {
+                    keys.append(.ed25519(try WebhookSecret.decodeSigningKey(secret)))
+                } else if secret.hasPrefix(WebhookSecret.publicKeyPrefix) {
+                    guard use == .verifying else { throw WebhookSecretError.publicKeyCannotSign(index: nil) }
+                    keys.append(.ed25519Public(try WebhookSecret.decodePublicKey(secret)))
+                } else {
+                    keys.append(.hmac(HMAC<SHA256>(key: SymmetricKey(data: try WebhookSecret.decodeStandard(secret)))))
+                }
+            } catch {
+                throw error.at(index: index)
+            }
+        }
+        self.keys = keys
+        self.authenticators = keys.compactMap { if case .hmac(let keyed) = $0 { keyed } else { nil } }
+        self.publicKeys = keys.compactMap {
+            switch $0 {
+            case .hmac: nil
+            case .ed25519(let key): key.publicKey
+            case .ed25519Public(let key): key
+            }
+        }
+    }
+
+    /// The first secret's keyed HMAC: for every scheme but `standard` (the only one with keys of
+    /// another kind) there is always one.
     var first: HMAC<SHA256> { authenticators[0] }
 
     /// HMAC-SHA256 of `prefix` followed by `body`, without concatenating them.
@@ -45,5 +75,13 @@ struct SigningKeys: Sendable {
         if !prefix.isEmpty { hmac.update(data: prefix) }
         hmac.update(data: body)
         return hmac.finalize()
+    }
+
+    /// `prefix` followed by `body`, in one buffer: ed25519 hashes the message twice, so it cannot be streamed.
+    static func message(prefix: [UInt8], body: some DataProtocol) -> [UInt8] {
+        var message = prefix
+        message.reserveCapacity(prefix.count + body.count)
+        message.append(contentsOf: body)
+        return message
     }
 }

@@ -6,6 +6,9 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
             case noSecrets
             case emptySecret
             case invalidStandardSecret
+            case invalidSigningKey
+            case invalidPublicKey
+            case publicKeyCannotSign
         }
 
         private let base: Base
@@ -17,6 +20,12 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
         public static let emptySecret = Code(.emptySecret)
         /// A `standard` secret was not `whsec_` followed by non-empty standard base64.
         public static let invalidStandardSecret = Code(.invalidStandardSecret)
+        /// A `whsk_` key was not base64 of a 32-byte ed25519 private key (or of 64 bytes: it and its public key).
+        public static let invalidSigningKey = Code(.invalidSigningKey)
+        /// A `whpk_` key was not base64 of a 32-byte ed25519 public key.
+        public static let invalidPublicKey = Code(.invalidPublicKey)
+        /// A `whpk_` public key was given to sign with.
+        public static let publicKeyCannotSign = Code(.publicKeyCannotSign)
 
         /// The code's name, e.g. `noSecrets`.
         public var description: String {
@@ -24,6 +33,9 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
             case .noSecrets: "noSecrets"
             case .emptySecret: "emptySecret"
             case .invalidStandardSecret: "invalidStandardSecret"
+            case .invalidSigningKey: "invalidSigningKey"
+            case .invalidPublicKey: "invalidPublicKey"
+            case .publicKeyCannotSign: "publicKeyCannotSign"
             }
         }
     }
@@ -51,6 +63,21 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
         WebhookSecretError(code: .invalidStandardSecret, index: index)
     }
 
+    /// The key at `index` is not a valid `whsk_` ed25519 secret key.
+    public static func invalidSigningKey(index: Int?) -> WebhookSecretError {
+        WebhookSecretError(code: .invalidSigningKey, index: index)
+    }
+
+    /// The key at `index` is not a valid `whpk_` ed25519 public key.
+    public static func invalidPublicKey(index: Int?) -> WebhookSecretError {
+        WebhookSecretError(code: .invalidPublicKey, index: index)
+    }
+
+    /// The key at `index` is a `whpk_` public key, which verifies but cannot sign.
+    public static func publicKeyCannotSign(index: Int?) -> WebhookSecretError {
+        WebhookSecretError(code: .publicKeyCannotSign, index: index)
+    }
+
     /// The same error, now naming the position of the secret in its list.
     func at(index: Int) -> WebhookSecretError {
         WebhookSecretError(code: code, index: index)
@@ -64,9 +91,19 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
             return "No webhook secret was given; configure at least one secret."
         case .emptySecret:
             return "Webhook \(which) is empty; set it to the shared secret or remove it from the list."
+        case .invalidSigningKey:
+            return "Webhook \(which) is not a valid ed25519 secret key: it must be \"whsk_\" followed by the 32-byte "
+                + "private key in standard base64 (or 64 bytes: it and its public key); generate a pair with `hookspool secret --asymmetric`."
+        case .invalidPublicKey:
+            return "Webhook \(which) is not a valid ed25519 public key: it must be \"whpk_\" followed by the 32-byte "
+                + "public key in standard base64, as `hookspool secret --asymmetric` prints it."
+        case .publicKeyCannotSign:
+            return "Webhook \(which) is a whpk_ public key, which can only verify; sign with its whsk_ secret key "
+                + "and give the whpk_ key to the receiver."
         default:
             return "Webhook \(which) is not a valid Standard Webhooks secret: it must be \"whsec_\" followed by "
-                + "the key in standard base64 (padding optional, at least one byte); generate one with `hookspool secret`."
+                + "the key in standard base64 (padding optional, at least one byte), or a \"whsk_\" ed25519 key; "
+                + "generate one with `hookspool secret` (or `hookspool secret --asymmetric`)."
         }
     }
 }

@@ -16,7 +16,8 @@ import Foundation
 /// ```
 ///
 /// `standard` and `stripe` carry one signature per secret; `hmac-sha256` and `github`
-/// sign with the first secret only. Create one signer per endpoint and reuse it:
+/// sign with the first secret only. For `standard`, a `whsec_` secret signs `v1` (HMAC-SHA256)
+/// and a `whsk_` key signs `v1a` (ed25519); a list may mix them. Create one signer per endpoint and reuse it:
 /// the keys are prepared once, in `init`.
 public struct WebhookSigner: Sendable {
     /// The scheme the headers follow.
@@ -26,16 +27,18 @@ public struct WebhookSigner: Sendable {
     /// Prepares the keys for `scheme`.
     ///
     /// Throws `WebhookSecretError` if `secrets` is empty, any secret is empty, or for `.standard`
-    /// a secret is not `whsec_` + valid base64 (padding optional). Other schemes use each
-    /// secret's UTF-8 bytes as the key, even if it starts with `whsec_`.
+    /// a secret is neither `whsec_` + valid base64 (padding optional) nor a valid `whsk_` key (a
+    /// `whpk_` public key cannot sign). Other schemes use each secret's UTF-8 bytes as the key,
+    /// even if it starts with `whsec_`.
     public init(scheme: SignatureScheme, secrets: [String]) throws(WebhookSecretError) {
         self.scheme = scheme
-        self.keys = try SigningKeys(scheme: scheme, secrets: secrets)
+        self.keys = try SigningKeys(scheme: scheme, secrets: secrets, use: .signing)
     }
 
     /// The headers for one attempt, in a fixed order; `body` must be exactly the bytes sent.
     ///
-    /// - `standard`: `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64>`, space-separated per secret).
+    /// - `standard`: `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64>` or
+    ///   `v1a,<base64>`, space-separated, one per secret in the order given).
     /// - `hmac-sha256`: `X-Webhook-Signature` (lowercase hex), `X-Webhook-Event`, `X-Webhook-Id`, `X-Webhook-Timestamp`.
     /// - `github`: `X-Hub-Signature-256` (`sha256=<hex>`), `X-Webhook-Event`, `X-Webhook-Id`.
     /// - `stripe`: `Stripe-Signature` (`t=<timestamp>,v1=<hex>`, one `v1=` per secret).
@@ -52,11 +55,24 @@ public struct WebhookSigner: Sendable {
         case .standard:
             let prefix = Array("\(id).\(time).".utf8)
             var signature = ""
-            signature.reserveCapacity(keys.authenticators.count * 48)
-            for keyed in keys.authenticators {
+            signature.reserveCapacity(keys.keys.count * 92)
+            var message: [UInt8]? = nil
+            for key in keys.keys {
                 if !signature.isEmpty { signature += " " }
-                signature += "v1,"
-                signature += SigningKeys.mac(keyed, prefix: prefix, body: body).withUnsafeBytes { Encoding.base64($0) }
+                switch key {
+                case .hmac(let keyed):
+                    signature += "v1,"
+                    signature += SigningKeys.mac(keyed, prefix: prefix, body: body).withUnsafeBytes { Encoding.base64($0) }
+                case .ed25519(let privateKey):
+                    let whole = message ?? SigningKeys.message(prefix: prefix, body: body)
+                    message = whole
+                    // BoringSSL's ed25519 signing only fails when it cannot allocate.
+                    guard let bytes = try? privateKey.signature(for: whole) else { continue }
+                    signature += "v1a,"
+                    signature += bytes.withUnsafeBytes { Encoding.base64($0) }
+                case .ed25519Public:
+                    continue  // refused in init: a public key cannot sign
+                }
             }
             return [
                 (name: HeaderName.webhookID, value: id),

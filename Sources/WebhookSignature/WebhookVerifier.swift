@@ -32,11 +32,12 @@ public struct WebhookVerifier: Sendable {
     private let keys: SigningKeys
     private let toleranceSeconds: Double
 
-    /// Prepares the keys for `scheme`; throws `WebhookSecretError` under the same rules as `WebhookSigner`.
+    /// Prepares the keys for `scheme`; throws `WebhookSecretError` under the same rules as `WebhookSigner`,
+    /// except that `.standard` also takes `whpk_` public keys (a `whsk_` key verifies with its public half).
     public init(scheme: SignatureScheme, secrets: [String], tolerance: Duration = .seconds(300)) throws(WebhookSecretError) {
         self.scheme = scheme
         self.tolerance = tolerance
-        self.keys = try SigningKeys(scheme: scheme, secrets: secrets)
+        self.keys = try SigningKeys(scheme: scheme, secrets: secrets, use: .verifying)
         let (seconds, attoseconds) = tolerance.components
         self.toleranceSeconds = max(0, Double(seconds) + Double(attoseconds) / 1e18)
     }
@@ -85,20 +86,31 @@ public struct WebhookVerifier: Sendable {
             throw .malformedHeader(HeaderName.webhookTimestamp)
         }
 
-        // Entries are "version,signature", separated by spaces; only v1 entries count.
+        // Entries are "version,signature", separated by spaces; v1 (HMAC) and v1a (ed25519) entries count.
         var candidates: [[UInt8]] = []
+        var asymmetric: [[UInt8]] = []
         var sawEntry = false
         for entry in signatureValue.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
             guard let comma = entry.firstIndex(of: ",") else { continue }
             sawEntry = true
-            guard entry[..<comma] == "v1" else { continue }
-            if let bytes = Encoding.decodeBase64(entry[entry.index(after: comma)...]) {
+            let version = entry[..<comma]
+            guard version == "v1" || version == "v1a",
+                  let bytes = Encoding.decodeBase64(entry[entry.index(after: comma)...])
+            else { continue }
+            if version == "v1" {
                 candidates.append(bytes)
+            } else if bytes.count == 64, asymmetric.count < Self.maxAsymmetricEntries {
+                asymmetric.append(bytes)
             }
         }
         guard sawEntry else { throw .malformedHeader(HeaderName.webhookSignature) }
 
-        try matchAny(candidates, prefix: Array("\(id).\(rawTime).".utf8), body: body)
+        let prefix = Array("\(id).\(rawTime).".utf8)
+        if !asymmetric.isEmpty, !keys.publicKeys.isEmpty, matchAnyAsymmetric(asymmetric, prefix: prefix, body: body) {
+            try checkTime(timestamp, now: now, header: HeaderName.webhookTimestamp)
+            return VerifiedWebhook(id: String(id), timestamp: timestamp)
+        }
+        try matchAny(candidates, prefix: prefix, body: body)
         try checkTime(timestamp, now: now, header: HeaderName.webhookTimestamp)
         return VerifiedWebhook(id: String(id), timestamp: timestamp)
     }
@@ -190,6 +202,21 @@ public struct WebhookVerifier: Sendable {
         }
         throw .noMatchingSignature
     }
+
+    /// Whether any `v1a` candidate is a valid ed25519 signature of `prefix` + `body` under any public key.
+    private func matchAnyAsymmetric(_ candidates: [[UInt8]], prefix: [UInt8], body: some DataProtocol) -> Bool {
+        let message = SigningKeys.message(prefix: prefix, body: body)
+        for key in keys.publicKeys {
+            for candidate in candidates where key.isValidSignature(candidate, for: message) {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// At most this many `v1a` entries of one header are tried: each costs a full ed25519
+    /// verification, and a hostile sender could otherwise list thousands.
+    private static let maxAsymmetricEntries = 8
 
     private func checkTime(_ timestamp: Int64, now: Date, header: String) throws(WebhookVerificationError) {
         let age = now.timeIntervalSince1970 - Double(timestamp)

@@ -39,7 +39,10 @@ struct CheckCommand: AsyncParsableCommand {
             print("")
             print("\(endpoint.name)\(endpoint.enabled ? "" : " (disabled: enabled: false)")")
             print("  url:        \(endpoint.url.redacted)")
-            print("  signature:  \(endpoint.scheme.rawValue), \(endpoint.secretCount) secret\(endpoint.secretCount == 1 ? "" : "s")\(endpoint.secretCount > 1 ? " (rotation)" : "")")
+            print("  signature:  \(endpoint.scheme.rawValue), \(endpoint.secretCount) secret\(endpoint.secretCount == 1 ? "" : "s")\(endpoint.secretCount > 1 ? " (rotation)" : "")\(Self.versions(endpoint.signing))")
+            if endpoint.signing.isScheduled {
+                for line in Self.rotation(endpoint.signing, now: Int64(Date().timeIntervalSince1970)) { print("              \(line)") }
+            }
             print("  events:     \(endpoint.events.map(\.pattern).joined(separator: ", "))")
             print("  limits:     concurrency \(endpoint.concurrency), timeout \(format(endpoint.timeout)), max_attempts \(endpoint.maxAttempts), backoff \(format(endpoint.backoff.initial))…\(format(endpoint.backoff.max))")
             print("  rate limit: \(endpoint.rateLimit.map(Self.rate) ?? "none")")
@@ -87,5 +90,32 @@ struct CheckCommand: AsyncParsableCommand {
         if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20)MiB" }
         if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10)KiB" }
         return "\(bytes)"
+    }
+}
+
+extension CheckCommand {
+    /// `: #1 v1a, #2 v1` for a `standard` list holding ed25519 keys; nothing otherwise.
+    static func versions(_ signing: SigningSchedule) -> String {
+        guard signing.versions.contains("v1a") else { return "" }
+        return ": " + signing.versions.enumerated().map { "#\($0.offset + 1) \($0.element)" }.joined(separator: ", ")
+    }
+
+    /// Each secret's window, which sign now, and when that next changes.
+    static func rotation(_ signing: SigningSchedule, now: Int64) -> [String] {
+        func time(_ seconds: Int64) -> String { RFC3339.format(secondsSince1970: Int(clamping: seconds)) }
+        func list(_ positions: [Int]) -> String {
+            positions.isEmpty ? "none (deliveries wait: nothing is sent unsigned)" : positions.map { "#\($0 + 1)" }.joined(separator: ", ")
+        }
+        var lines = signing.windows.enumerated().map { index, window in
+            let bounds = [window.notBefore.map { "from \(time($0))" }, window.notAfter.map { "until \(time($0))" }].compactMap { $0 }
+            return "#\(index + 1): " + (bounds.isEmpty ? "always" : bounds.joined(separator: " "))
+        }
+        lines.append("signing now: \(list(signing.valid(at: now)))")
+        if let next = signing.nextChange(after: now) {
+            lines.append("next change: \(time(next)), then \(list(signing.valid(at: next)))")
+        } else {
+            lines.append("next change: none")
+        }
+        return lines
     }
 }

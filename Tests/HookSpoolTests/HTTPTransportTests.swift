@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 @testable import HookSpool
 
@@ -22,7 +23,7 @@ struct HTTPTransportTests {
 
         func post(timeout: Duration = .seconds(10), attempt: Int = 1, keepSuccessBody: Bool = false) async -> Attempt {
             let event = Ping.makeEvent(now: Date())
-            let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970))
+            let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) ?? HTTPHeaders()
             return await transport.post(
                 headers: headers, body: event.body, timeout: timeout, attempt: attempt, keepSuccessBody: keepSuccessBody
             )

@@ -1,6 +1,7 @@
 import Foundation
 import HookSpoolReceiver
 import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 @testable import HookSpool
@@ -28,7 +29,7 @@ struct HostLookupsTests {
 
     static func post(_ transport: HTTPTransport, _ endpoint: Endpoint) async -> Attempt {
         let event = Ping.makeEvent(now: Date())
-        let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970))
+        let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) ?? HTTPHeaders()
         return await transport.post(headers: headers, body: event.body, timeout: .seconds(10), attempt: 1)
     }
 

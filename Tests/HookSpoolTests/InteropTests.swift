@@ -4,7 +4,8 @@ import Testing
 
 /// Real batches delivered to the Python receivers in `examples/receivers/`, which verify every
 /// scheme with code nobody on this project wrote: the official `standardwebhooks` package, the
-/// Python standard library, and the `stripe` package's own verifier.
+/// `cryptography` package's ed25519 (for `v1a`), the Python standard library, and the `stripe`
+/// package's own verifier.
 ///
 /// Needs `python3` on PATH with `python3 -m pip install -r examples/receivers/requirements.txt`
 /// (`.ci/run` does it). Without the packages the tests fail when `CI=true`, and are skipped, with
@@ -26,7 +27,7 @@ struct InteropTests {
         /// The third-party verifier named in the receiver's counts; each delivery must pass it.
         var verifierCount: String
 
-        var testDescription: String { scheme }
+        var testDescription: String { scheme + (verifierCount == "cryptography" ? " v1a" : "") }
     }
 
     static let cases: [Case] = [
@@ -34,10 +35,29 @@ struct InteropTests {
             scheme: "standard",
             script: "standard_receiver.py",
             scriptArguments: [],
-            endpointSecrets: ["whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+            // A v1a key between them: the library must pass over its entry.
+            endpointSecrets: [
+                "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "whsk_zOsT9MdReLFYCd0tsgrQgktQJlEzAMHo+4EOcqn/b/4=",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ],
             receiverSecrets: [["whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"], ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]],
             wrongSecret: "whsec_3q2+796tvu/erb7v3q2+796tvu/e",
             verifierCount: "standardwebhooks"
+        ),
+        Case(
+            scheme: "standard",
+            script: "standard_receiver.py",
+            scriptArguments: [],
+            // v1a: ed25519 keys (made by Python's cryptography), a v1 secret between them; each
+            // receiver holds one public key only, and verifies with cryptography's ed25519.
+            endpointSecrets: [
+                "whsk_8ZO0BM+5TrzCbbievWzMvZMlH1Y2K8b06coS0E+YAaw=", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+                "whsk_cULMzyG8dp8Z4CBqt1GFX5YBuOtgkNhiYbk91XAU8HU=",
+            ],
+            receiverSecrets: [["whpk_e7/sKOQmnvYzWl+s/dsBOdwK/BNmkgR88ofBb6TZ5z8="], ["whpk_bIg+actjr617Q8rgoNFqqOqMN9By2PNn9Sa5iXbfFzg="]],
+            // A key pair of its own: its signatures are genuine ed25519, under a key no receiver holds.
+            wrongSecret: "whsk_zOsT9MdReLFYCd0tsgrQgktQJlEzAMHo+4EOcqn/b/4=",
+            verifierCount: "cryptography"
         ),
         Case(
             scheme: "hmac-sha256",

@@ -121,12 +121,12 @@ struct ReportWriterTests {
 
     @Test("start times: RFC 3339 text to milliseconds, and the second a run id starts with")
     func startTimeParsing() {
-        #expect(ReportWriter.milliseconds(rfc3339: "1970-01-01T00:00:00Z") == 0)
-        #expect(ReportWriter.milliseconds(rfc3339: "2026-11-29T05:15:00.123Z") == 1_795_929_300_123)
-        #expect(ReportWriter.milliseconds(rfc3339: "2026-11-29T05:15:00.1239Z") == 1_795_929_300_123)
-        #expect(ReportWriter.milliseconds(rfc3339: "2026-11-29T06:15:00.5+01:00") == 1_795_929_300_500)
-        #expect(ReportWriter.milliseconds(rfc3339: "2000-02-29T00:00:00Z") == 951_782_400_000)
-        #expect(ReportWriter.milliseconds(rfc3339: "yesterday") == nil)
+        #expect(RFC3339.milliseconds("1970-01-01T00:00:00Z") == 0)
+        #expect(RFC3339.milliseconds("2026-11-29T05:15:00.123Z") == 1_795_929_300_123)
+        #expect(RFC3339.milliseconds("2026-11-29T05:15:00.1239Z") == 1_795_929_300_123)
+        #expect(RFC3339.milliseconds("2026-11-29T06:15:00.5+01:00") == 1_795_929_300_500)
+        #expect(RFC3339.milliseconds("2000-02-29T00:00:00Z") == 951_782_400_000)
+        #expect(RFC3339.milliseconds("yesterday") == nil)
         #expect(ReportWriter.milliseconds(runID: "20261129T051500Z-3fa2") == 1_795_929_300_000)
         #expect(ReportWriter.milliseconds(runID: "nightly") == nil)
     }

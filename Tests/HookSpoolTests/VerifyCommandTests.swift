@@ -157,4 +157,41 @@ struct VerifyCommandTests {
         #expect(first.stdout != second.stdout)
         _ = try WebhookVerifier(scheme: .standard, secrets: [secret])
     }
+
+    @Test("secret --asymmetric prints a whsk_ key and its whpk_ key; verify --secret whpk_… accepts a v1a delivery signed with it, and not a forged one")
+    func asymmetric() async throws {
+        let ws = try TestWorkspace()
+        let printed = try await HookSpoolBinary.run(["secret", "--asymmetric"], in: ws.root)
+        #expect(printed.status == 0, "\(printed.stderr)")
+        let lines = printed.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        let secretKey = try #require(lines.first), publicKey = try #require(lines.last)
+        #expect(secretKey.hasPrefix("whsk_") && publicKey.hasPrefix("whpk_"))
+        #expect(try WebhookSecret.publicKey(of: secretKey) == publicKey)
+
+        let body = #"{"id":"evt_v1a","type":"order.created","data":{"n":1}}"#
+        let now = Int64(Date().timeIntervalSince1970)
+        let headers = try WebhookSigner(scheme: .standard, secrets: [secretKey]).headers(id: "evt_v1a", eventType: "order.created", timestamp: now, body: Array(body.utf8))
+        #expect(headers[2].value.hasPrefix("v1a,"))
+        let environment = ["VERIFY_PUBLIC_KEY": publicKey]
+        let valid = try await HookSpoolBinary.run(
+            ["verify", "--secret", "env:VERIFY_PUBLIC_KEY"] + Self.headerArguments(headers), in: ws.root, stdin: body, environment: environment
+        )
+        #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
+        #expect(valid.stdout == "valid id=evt_v1a timestamp=\(now)\n")
+
+        // Signed with another key pair's secret key: a genuine ed25519 signature, but not under this public key.
+        let forger = WebhookSecret.generateKeyPair().secretKey
+        let forged = try WebhookSigner(scheme: .standard, secrets: [forger]).headers(id: "evt_v1a", eventType: "order.created", timestamp: now, body: Array(body.utf8))
+        let rejected = try await HookSpoolBinary.run(
+            ["verify", "--secret", "env:VERIFY_PUBLIC_KEY"] + Self.headerArguments(forged), in: ws.root, stdin: body, environment: environment
+        )
+        #expect(rejected.status == 1)
+        #expect(rejected.stdout.hasPrefix("invalid (noMatchingSignature)"), "\(rejected.stdout)")
+        let tampered = try await HookSpoolBinary.run(
+            ["verify", "--secret", "env:VERIFY_PUBLIC_KEY"] + Self.headerArguments(headers), in: ws.root, stdin: body + " ", environment: environment
+        )
+        #expect(tampered.status == 1)
+        #expect(!(rejected.stdout + rejected.stderr + tampered.stdout + tampered.stderr).contains(publicKey))
+    }
 }

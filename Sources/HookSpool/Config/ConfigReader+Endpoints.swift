@@ -59,14 +59,18 @@ extension ConfigReader {
             }
         }
 
-        var signer: WebhookSigner?
-        var secretCount = 0
+        var signing: SigningSchedule?
         if let secretNode = required(fields, node, displayKey, "secret") {
-            let secrets = readSecrets(secretNode, key: "\(displayKey).secret")
-            if let secrets {
-                secretCount = secrets.count
+            if let secrets = readSecrets(secretNode, key: "\(displayKey).secret") {
                 do {
-                    signer = try WebhookSigner(scheme: scheme, secrets: secrets)
+                    let schedule = try SigningSchedule(scheme: scheme, secrets: secrets.map(\.secret), windows: secrets.map(\.window))
+                    if schedule.valid(at: now).isEmpty {
+                        let next = schedule.nextChange(after: now).flatMap { schedule.valid(at: $0).isEmpty ? nil : $0 }
+                        fail(secretNode, "\(displayKey).secret", "no secret of the list is valid now (\(RFC3339.format(secondsSince1970: Int(clamping: now))))"
+                            + (next.map { "; the next becomes valid at \(RFC3339.format(secondsSince1970: Int(clamping: $0)))" } ?? "; every window has ended"))
+                    } else {
+                        signing = schedule
+                    }
                 } catch {
                     fail(secretNode, "\(displayKey).secret", "\(error) (scheme \(scheme.rawValue))")
                 }
@@ -100,7 +104,7 @@ extension ConfigReader {
 
         let ownProxy = fields["proxy"].flatMap { self.proxy($0, key: "\(displayKey).proxy") }
 
-        guard issues.count == issuesBefore, let name, let url, let signer else { return nil }
+        guard issues.count == issuesBefore, let name, let url, let signing else { return nil }
         var inFlight = defaults.concurrency
         if ordering == .fifo {
             inFlight = 1
@@ -118,8 +122,7 @@ extension ConfigReader {
             name: name,
             url: url,
             events: events,
-            signer: signer,
-            secretCount: secretCount,
+            signing: signing,
             headers: headers,
             concurrency: inFlight,
             rateLimit: rateLimit ?? defaults.rateLimit,
@@ -186,7 +189,9 @@ extension ConfigReader {
     }
 
     /// Reads `secret:` (one value or a list, for rotation) and resolves `env:` and `file:` references.
-    private mutating func readSecrets(_ node: Node, key: String) -> [String]? {
+    /// One secret, a list of them, or list entries written as mappings with a rotation window:
+    /// `{value: env:OLD, not_before: 2026-12-01T00:00:00Z, not_after: 2027-01-01T00:00:00Z}`.
+    private mutating func readSecrets(_ node: Node, key: String) -> [(secret: String, window: SigningSchedule.Window)]? {
         var items: [(Node, String)] = []
         if case .sequence(let sequence) = node {
             if sequence.isEmpty {
@@ -194,22 +199,44 @@ extension ConfigReader {
                 return nil
             }
             for (index, item) in sequence.enumerated() {
-                let itemKey = "\(key)[\(index)]"
-                guard let text = string(item, key: itemKey, nonEmpty: true) else { return nil }
-                items.append((item, itemKey))
-                _ = text
+                items.append((item, "\(key)[\(index)]"))
             }
         } else {
             items.append((node, key))
         }
-        var secrets: [String] = []
+        var secrets: [(secret: String, window: SigningSchedule.Window)] = []
         for (item, itemKey) in items {
-            guard let text = string(item, key: itemKey, nonEmpty: true) else { return nil }
+            var valueNode = item
+            var window = SigningSchedule.Window()
+            if case .mapping = item {
+                guard case .sequence = node else {
+                    fail(item, itemKey, "a secret with not_before/not_after is an entry of a list; write secret: [{value: …, not_after: …}]")
+                    return nil
+                }
+                guard let fields = mapping(item, key: itemKey, allowed: ["value", "not_before", "not_after"]),
+                      let value = required(fields, item, itemKey, "value")
+                else { return nil }
+                valueNode = value
+                for (name, keyPath) in [("not_before", \SigningSchedule.Window.notBefore), ("not_after", \SigningSchedule.Window.notAfter)] {
+                    guard let timeNode = fields[name] else { continue }
+                    guard let text = string(timeNode, key: "\(itemKey).\(name)", nonEmpty: true) else { return nil }
+                    guard let millis = RFC3339.milliseconds(text) else {
+                        fail(timeNode, "\(itemKey).\(name)", "'\(text)' is not an RFC 3339 date-time (e.g. 2027-01-31T00:00:00Z)")
+                        return nil
+                    }
+                    window[keyPath: keyPath] = millis / 1000
+                }
+                if let notBefore = window.notBefore, let notAfter = window.notAfter, notBefore > notAfter, let after = fields["not_after"] {
+                    fail(after, "\(itemKey).not_after", "is before not_before: this secret would never sign")
+                    return nil
+                }
+            }
+            guard let text = string(valueNode, key: itemKey, nonEmpty: true) else { return nil }
             switch SecretReference.resolve(text, baseDirectory: baseDirectory, environment: environment) {
             case .success(let secret):
-                secrets.append(secret)
+                secrets.append((secret, window))
             case .failure(let problem):
-                fail(item, itemKey, problem.description)
+                fail(valueNode, itemKey, problem.description)
                 return nil
             }
         }

@@ -6,12 +6,15 @@ struct ConfigReader {
     let file: String
     let baseDirectory: String
     let environment: [String: String]
+    /// The moment the config is read (unix seconds): a secret list must have one valid then.
+    let now: Int64
     var issues: [ConfigIssue] = []
 
-    init(file: String, baseDirectory: String, environment: [String: String]) {
+    init(file: String, baseDirectory: String, environment: [String: String], now: Int64 = Int64(Date().timeIntervalSince1970)) {
         self.file = file
         self.baseDirectory = baseDirectory
         self.environment = environment
+        self.now = now
     }
 
     mutating func readConfig(_ root: Node) -> Config? {

@@ -8,10 +8,8 @@ public struct Endpoint: Sendable {
     public var url: EndpointURL
     /// Event type globs this endpoint subscribes to.
     public var events: [EventPattern]
-    /// Signs each attempt; holds the secrets, which are never printed.
-    public var signer: WebhookSigner
-    /// How many secrets the signer holds (rotation).
-    public var secretCount: Int
+    /// Signs each attempt with the secrets valid at its time; holds the secrets, which are never printed.
+    public var signing: SigningSchedule
     /// Extra headers sent with every delivery.
     public var headers: [(name: String, value: String)]
     /// Cap on this endpoint's requests in flight (without one in the config, `delivery.concurrency`).
@@ -40,8 +38,7 @@ public struct Endpoint: Sendable {
         name: String,
         url: EndpointURL,
         events: [EventPattern],
-        signer: WebhookSigner,
-        secretCount: Int,
+        signing: SigningSchedule,
         headers: [(name: String, value: String)] = [],
         concurrency: Int = 64,
         rateLimit: RateLimit? = nil,
@@ -57,8 +54,7 @@ public struct Endpoint: Sendable {
         self.name = name
         self.url = url
         self.events = events
-        self.signer = signer
-        self.secretCount = secretCount
+        self.signing = signing
         self.headers = headers
         self.concurrency = concurrency
         self.rateLimit = rateLimit
@@ -82,7 +78,10 @@ public struct Endpoint: Sendable {
     }
 
     /// The signature scheme.
-    public var scheme: SignatureScheme { signer.scheme }
+    public var scheme: SignatureScheme { signing.scheme }
+
+    /// How many secrets the list holds (more than one: a rotation), valid now or not.
+    public var secretCount: Int { signing.count }
 
     /// Whether this endpoint subscribes to events of `type`.
     public func subscribes(to type: String) -> Bool {

@@ -74,6 +74,8 @@ public enum AttemptFailure: String, Sendable, Equatable, CaseIterable {
     case proxyError = "proxy_error"
     /// Any other transport failure.
     case networkError = "network_error"
+    /// Not sent: none of the endpoint's secrets was valid at that moment (every `not_after` had passed).
+    case noValidSecret = "no_valid_secret"
 
     /// Whether trying again may help.
     public var isRetryable: Bool { self != .addressNotAllowed }

@@ -131,12 +131,13 @@ final class Dispatcher: Sendable {
             lane.window.release(answered: nil)
             return nil
         }
-        let attempt = await lane.transport.post(
-            headers: RequestHeaders.make(for: event, endpoint: lane.endpoint, timestamp: clock.unixSeconds),
-            body: event.body,
-            timeout: lane.endpoint.timeout,
-            attempt: number
-        )
+        let attempt: Attempt
+        if let headers = RequestHeaders.make(for: event, endpoint: lane.endpoint, timestamp: clock.unixSeconds) {
+            attempt = await lane.transport.post(headers: headers, body: event.body, timeout: lane.endpoint.timeout, attempt: number)
+        } else {
+            // Never sent unsigned: retried, then left for a later run (whose config must list a valid secret).
+            attempt = Attempt(number: number, result: .failure(.noValidSecret), latency: .zero)
+        }
         // Before the slots go back: the deliveries waiting for them must see what this answer
         // says about the endpoint (a Retry-After, a 410, the failure that opens its circuit).
         if attempt.verdict == .retry, let retryAfter = attempt.retryAfter, retryAfter > .zero {

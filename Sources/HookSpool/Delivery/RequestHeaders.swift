@@ -6,8 +6,10 @@ import WebhookSignature
 enum RequestHeaders {
     static let userAgent = "hookspool/\(HookSpoolVersion.current)"
 
-    /// The headers of one attempt of `event` to `endpoint`, signed at `timestamp` (unix seconds).
-    static func make(for event: Event, endpoint: Endpoint, timestamp: Int64) -> HTTPHeaders {
+    /// The headers of one attempt of `event` to `endpoint`, signed at `timestamp` (unix seconds)
+    /// with the secrets valid then; nil when none is (the run outlived the last one's `not_after`).
+    static func make(for event: Event, endpoint: Endpoint, timestamp: Int64) -> HTTPHeaders? {
+        guard let signer = endpoint.signing.signer(at: timestamp) else { return nil }
         var headers = HTTPHeaders()
         headers.reserveCapacity(10 + endpoint.headers.count)
         headers.add(name: "Host", value: endpoint.url.hostHeader)
@@ -21,7 +23,7 @@ enum RequestHeaders {
             headers.add(name: header.name, value: header.value)
         }
         let signature = event.body.withUnsafeReadableBytes { body in
-            endpoint.signer.headers(id: event.id, eventType: event.type, timestamp: timestamp, body: body)
+            signer.headers(id: event.id, eventType: event.type, timestamp: timestamp, body: body)
         }
         for header in signature {
             headers.add(name: header.name, value: header.value)

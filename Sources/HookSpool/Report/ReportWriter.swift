@@ -101,7 +101,7 @@ public struct ReportWriter: Sendable {
         // millisecond), then by run id. A run without a readable report goes by the time its id
         // starts with; one without either counts as the oldest.
         func key(_ id: String) -> (Int64, String) {
-            (entries[id].flatMap { Self.milliseconds(rfc3339: $0.startedAt) } ?? Self.milliseconds(runID: id) ?? .min, id)
+            (entries[id].flatMap { RFC3339.milliseconds($0.startedAt) } ?? Self.milliseconds(runID: id) ?? .min, id)
         }
         let newestFirst = runIDs.sorted { key($0) > key($1) }
 
@@ -140,45 +140,12 @@ public struct ReportWriter: Sendable {
         if let failure { throw failure }
     }
 
-    /// Milliseconds since 1970 of an RFC 3339 time (`2026-11-29T05:15:00.123Z`, any number of
-    /// fraction digits or none, `Z` or an offset); nil if `text` is not one.
-    ///
-    /// Compared as text, `05:15:00Z` would sort after `05:15:00.123Z` ('Z' > '.').
-    static func milliseconds(rfc3339 text: String) -> Int64? {
-        guard RFC3339.isValid(text) else { return nil }
-        let b = Array(text.utf8)
-        func number(_ at: Int, _ count: Int) -> Int64 { b[at..<(at + count)].reduce(0) { $0 * 10 + Int64($1 - 0x30) } }
-        // Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
-        let month = number(5, 2)
-        let year = number(0, 4) - (month <= 2 ? 1 : 0)
-        let era = (year >= 0 ? year : year - 399) / 400
-        let yearOfEra = year - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + number(8, 2) - 1
-        let days = era * 146_097 + yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear - 719_468
-        var millis = ((days * 24 + number(11, 2)) * 60 + number(14, 2)) * 60_000 + number(17, 2) * 1000
-        var i = 19
-        if b[i] == UInt8(ascii: ".") {
-            i += 1
-            var scale: Int64 = 100
-            while b[i] >= 0x30 && b[i] <= 0x39 {
-                millis += Int64(b[i] - 0x30) * scale
-                scale /= 10
-                i += 1
-            }
-        }
-        if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            let offset = (number(i + 1, 2) * 60 + number(i + 4, 2)) * 60_000
-            millis += b[i] == UInt8(ascii: "+") ? -offset : offset
-        }
-        return millis
-    }
-
     /// Milliseconds since 1970 of the second a run id such as `20261129T051500Z-3fa2` starts with; nil for another id.
     static func milliseconds(runID id: String) -> Int64? {
         let b = Array(id.utf8)
         guard b.count >= 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z") else { return nil }
         let s = { (range: Range<Int>) in String(decoding: b[range], as: UTF8.self) }
-        return milliseconds(rfc3339: "\(s(0..<4))-\(s(4..<6))-\(s(6..<8))T\(s(9..<11)):\(s(11..<13)):\(s(13..<15))Z")
+        return RFC3339.milliseconds("\(s(0..<4))-\(s(4..<6))-\(s(6..<8))T\(s(9..<11)):\(s(11..<13)):\(s(13..<15))Z")
     }
 
     /// The entries of `runs.json` by run id; empty when it is missing or damaged.

@@ -197,7 +197,7 @@ struct FileReader: Sendable {
         for lane in receivers {
             let headers = RequestHeaders.make(for: event, endpoint: lane.endpoint, timestamp: context.clock.unixSeconds)
             context.logger.debug(
-                "would deliver", metadata: ["hookspool.endpoint": "\(lane.name)", "hookspool.event_id": "\(event.id)", "headers": "\(headers.map(\.name))"]
+                "would deliver", metadata: ["hookspool.endpoint": "\(lane.name)", "hookspool.event_id": "\(event.id)", "headers": "\(headers.map { $0.map(\.name) } ?? ["none: no valid secret"])"]
             )
         }
     }

@@ -59,9 +59,12 @@ public struct Ping: Sendable {
             break
         }
 
+        guard let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) else {
+            return Result(eventID: event.id, error: AttemptFailure.noValidSecret.rawValue, detail: "no secret of this endpoint is valid now")
+        }
         let transport = HTTPTransport(endpoint: endpoint, pinned: pins[endpoint.url.host], tls: TLSContexts())
         let attempt = await transport.post(
-            headers: RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)),
+            headers: headers,
             body: event.body,
             timeout: endpoint.timeout,
             attempt: 1,

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// RFC 3339 date-times: checking and formatting, without Foundation's formatters.
-enum RFC3339 {
+public enum RFC3339 {
     /// Whether `text` is `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
     static func isValid(_ text: String) -> Bool {
         let b = Array(text.utf8)
@@ -63,7 +63,7 @@ enum RFC3339 {
         return format(secondsSince1970: seconds, milliseconds: milliseconds)
     }
 
-    static func format(secondsSince1970 seconds: Int, milliseconds: Int? = nil) -> String {
+    public static func format(secondsSince1970 seconds: Int, milliseconds: Int? = nil) -> String {
         var time = time_t(min(max(seconds, representable.lowerBound), representable.upperBound))
         var parts = tm()
         guard gmtime_r(&time, &parts) != nil else { return "1970-01-01T00:00:00Z" }
@@ -75,5 +75,38 @@ enum RFC3339 {
         text += "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
         if let milliseconds { text += ".\(pad(Int32(clamping: min(max(milliseconds, 0), 999)), 3))" }
         return text + "Z"
+    }
+
+    /// Milliseconds since 1970 of an RFC 3339 time (`2026-11-29T05:15:00.123Z`, any number of
+    /// fraction digits or none, `Z` or an offset); nil if `text` is not one.
+    ///
+    /// Compared as text, `05:15:00Z` would sort after `05:15:00.123Z` ('Z' > '.').
+    public static func milliseconds(_ text: String) -> Int64? {
+        guard isValid(text) else { return nil }
+        let b = Array(text.utf8)
+        func number(_ at: Int, _ count: Int) -> Int64 { b[at..<(at + count)].reduce(0) { $0 * 10 + Int64($1 - 0x30) } }
+        // Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+        let month = number(5, 2)
+        let year = number(0, 4) - (month <= 2 ? 1 : 0)
+        let era = (year >= 0 ? year : year - 399) / 400
+        let yearOfEra = year - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + number(8, 2) - 1
+        let days = era * 146_097 + yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear - 719_468
+        var millis = ((days * 24 + number(11, 2)) * 60 + number(14, 2)) * 60_000 + number(17, 2) * 1000
+        var i = 19
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale: Int64 = 100
+            while b[i] >= 0x30 && b[i] <= 0x39 {
+                millis += Int64(b[i] - 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            let offset = (number(i + 1, 2) * 60 + number(i + 4, 2)) * 60_000
+            millis += b[i] == UInt8(ascii: "+") ? -offset : offset
+        }
+        return millis
     }
 }

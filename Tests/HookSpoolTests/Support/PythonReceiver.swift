@@ -27,7 +27,7 @@ enum PythonEnvironment {
         do {
             exit = try await ChildProcess.run("/usr/bin/env", [
                 "python3", "-c",
-                "import standardwebhooks, stripe, importlib.metadata as m; "
+                "import standardwebhooks, stripe, cryptography, importlib.metadata as m; "
                     + "print('standardwebhooks', m.version('standardwebhooks'), 'stripe', stripe.VERSION)",
             ])
         } catch {
@@ -53,7 +53,7 @@ enum PythonEnvironment {
         case .ready:
             return
         case .missing(let reason):
-            let message = "The interoperability tests need python3 with the standardwebhooks and stripe packages (\(reason)). Install them with: \(installHint)\(isCI ? " (CI=true: this is required, not skipped)" : "")"
+            let message = "The interoperability tests need python3 with the standardwebhooks, stripe and cryptography packages (\(reason)). Install them with: \(installHint)\(isCI ? " (CI=true: this is required, not skipped)" : "")"
             throw TestFailure(message)
         }
     }
