@@ -43,6 +43,9 @@ struct CheckCommand: AsyncParsableCommand {
             if endpoint.signing.isScheduled {
                 for line in Self.rotation(endpoint.signing, now: Int64(Date().timeIntervalSince1970)) { print("              \(line)") }
             }
+            if let template = endpoint.template {
+                for line in Self.body(template) { print(line) }
+            }
             print("  events:     \(endpoint.events.map(\.pattern).joined(separator: ", "))")
             print("  limits:     concurrency \(endpoint.concurrency), timeout \(format(endpoint.timeout)), max_attempts \(endpoint.maxAttempts), backoff \(format(endpoint.backoff.initial))…\(format(endpoint.backoff.max))")
             print("  rate limit: \(endpoint.rateLimit.map(Self.rate) ?? "none")")
@@ -117,5 +120,27 @@ extension CheckCommand {
             lines.append("next change: none")
         }
         return lines
+    }
+
+    /// The template, its content type and escaping, and what it renders for a sample event.
+    static func body(_ template: BodyTemplate) -> [String] {
+        let escaping = switch template.escaping {
+        case .json: "values escaped as JSON strings"
+        case .html: "values HTML-escaped"
+        case .none: "values not escaped"
+        }
+        let now = RFC3339.format(secondsSince1970: Int(Date().timeIntervalSince1970))
+        let sample = #"{"id":"evt_sample","type":"sample.event","timestamp":"\#(now)","data":{"summary":"a \"quoted\" summary\nover two lines"}}"#
+        var text = template.render(json: sample)
+        while text.last?.isNewline == true { text.removeLast() }
+        var verdict = ""
+        if template.escaping == .json {
+            verdict = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil ? " (valid JSON)" : " (NOT valid JSON: check the template)"
+        }
+        let shown = text.count > 400 ? String(text.prefix(400)) + "…" : text
+        return [
+            "  body:       template \(template.path), content_type \(template.contentType) (\(escaping))",
+            "              for a sample event\(verdict): " + shown.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n                "),
+        ]
     }
 }

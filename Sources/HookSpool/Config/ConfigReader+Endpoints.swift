@@ -1,4 +1,5 @@
 import Foundation
+import Mustache
 import WebhookSignature
 import Yams
 
@@ -7,7 +8,7 @@ extension ConfigReader {
     mutating func readEndpoint(_ node: Node, key: String, defaults: DeliverySettings) -> Endpoint? {
         let allowed: Set<String> = [
             "name", "url", "events", "secret", "signature", "headers", "concurrency", "rate_limit", "ordering", "timeout",
-            "max_attempts", "enabled", "allow_http", "allow_private", "tls", "proxy",
+            "max_attempts", "enabled", "allow_http", "allow_private", "tls", "proxy", "template", "content_type",
         ]
         let issuesBefore = issues.count
         // The name, if readable, labels every key of this endpoint in messages.
@@ -77,6 +78,21 @@ extension ConfigReader {
             }
         }
 
+        var contentType: String?
+        if let typeNode = fields["content_type"], let text = string(typeNode, key: "\(displayKey).content_type", nonEmpty: true) {
+            if fields["template"] == nil {
+                fail(typeNode, "\(displayKey).content_type", "applies to a template's body only (without one, the event is sent as application/json); add template: or remove it")
+            } else if Self.isMediaType(text) {
+                contentType = text
+            } else {
+                fail(typeNode, "\(displayKey).content_type", "'\(text)' is not a media type, e.g. application/json or text/plain; charset=utf-8")
+            }
+        }
+        var template: BodyTemplate?
+        if let templateNode = fields["template"], let text = string(templateNode, key: "\(displayKey).template", nonEmpty: true) {
+            template = readTemplate(templateNode, path: text, key: "\(displayKey).template", contentType: contentType ?? "application/json")
+        }
+
         var headers: [(name: String, value: String)] = []
         if let headersNode = fields["headers"] {
             headers = readHeaders(headersNode, key: "\(displayKey).headers")
@@ -123,6 +139,7 @@ extension ConfigReader {
             url: url,
             events: events,
             signing: signing,
+            template: template,
             headers: headers,
             concurrency: inFlight,
             rateLimit: rateLimit ?? defaults.rateLimit,
@@ -241,6 +258,47 @@ extension ConfigReader {
             }
         }
         return secrets
+    }
+
+    /// Reads and parses `template:` (relative to the config's folder); a problem is a config
+    /// error, one in the template naming the template's own line and column.
+    private mutating func readTemplate(_ node: Node, path: String, key: String, contentType: String) -> BodyTemplate? {
+        let full = path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"
+        let bytes: [UInt8]
+        do {
+            guard let read = try FileSystem.readAll(full, maxBytes: Self.maxTemplateBytes) else {
+                fail(node, key, "cannot read \(full): no such file")
+                return nil
+            }
+            bytes = read
+        } catch {
+            fail(node, key, "cannot read \(full): \(error.code == EFBIG ? "larger than 1 MiB" : "\(error)")")
+            return nil
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            fail(node, key, "\(full) is not UTF-8 text")
+            return nil
+        }
+        do {
+            return try BodyTemplate(path: path, text: text, contentType: contentType)
+        } catch let error as MustacheTemplate.ParserError {
+            let column = error.context.lineNumber == 1 && BodyTemplate.escaping(for: contentType) != .html ? nil : error.context.columnNumber
+            issues.append(ConfigIssue(file: full, line: error.context.lineNumber, column: column, key: key, message: "bad template: \(error.error)"))
+        } catch {
+            fail(node, key, "bad template \(full): \(error)")
+        }
+        return nil
+    }
+
+    private static let maxTemplateBytes = 1 << 20
+
+    /// `type/subtype`, optionally with `; parameters`, in printable ASCII (never a line break).
+    private static func isMediaType(_ text: String) -> Bool {
+        let media = text.split(separator: ";", maxSplits: 1).first ?? ""
+        let parts = media.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
+        let token = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(token.contains) }
+            && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
     }
 
     /// Header names hookspool sets itself; a config may not override them.

@@ -10,6 +10,8 @@ public struct Endpoint: Sendable {
     public var events: [EventPattern]
     /// Signs each attempt with the secrets valid at its time; holds the secrets, which are never printed.
     public var signing: SigningSchedule
+    /// Its own body, rendered from each event; nil sends the event itself, as JSON.
+    public var template: BodyTemplate?
     /// Extra headers sent with every delivery.
     public var headers: [(name: String, value: String)]
     /// Cap on this endpoint's requests in flight (without one in the config, `delivery.concurrency`).
@@ -39,6 +41,7 @@ public struct Endpoint: Sendable {
         url: EndpointURL,
         events: [EventPattern],
         signing: SigningSchedule,
+        template: BodyTemplate? = nil,
         headers: [(name: String, value: String)] = [],
         concurrency: Int = 64,
         rateLimit: RateLimit? = nil,
@@ -55,6 +58,7 @@ public struct Endpoint: Sendable {
         self.url = url
         self.events = events
         self.signing = signing
+        self.template = template
         self.headers = headers
         self.concurrency = concurrency
         self.rateLimit = rateLimit
@@ -75,6 +79,14 @@ public struct Endpoint: Sendable {
         /// One at a time, in spool order: files as claimed, lines in file order; a delivery left
         /// for a later run holds every later one until it is delivered or fails for good.
         case fifo
+    }
+
+    /// The `Content-Type` of its requests.
+    public var contentType: String { template?.contentType ?? "application/json" }
+
+    /// What is sent for `event`: the event itself, or its rendering through the endpoint's template.
+    func request(for event: Event) -> Event {
+        template.map { $0.apply(to: event) } ?? event
     }
 
     /// The signature scheme.

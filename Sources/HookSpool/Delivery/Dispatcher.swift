@@ -40,6 +40,8 @@ final class Dispatcher: Sendable {
     func deliver(
         _ event: Event, to lane: EndpointLane, firstAttempt: Int64?, settled: (DeliveryOutcome) -> Void = { _ in }
     ) async -> DeliveryOutcome {
+        // Rendered once: every attempt sends, and signs, the same bytes.
+        let event = lane.endpoint.request(for: event)
         let started = firstAttempt ?? clock.unixSeconds
         switch lane.resolution {
         case .unresolved:

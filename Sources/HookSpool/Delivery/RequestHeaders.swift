@@ -13,7 +13,7 @@ enum RequestHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(10 + endpoint.headers.count)
         headers.add(name: "Host", value: endpoint.url.hostHeader)
-        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Type", value: endpoint.contentType)
         headers.add(name: "Content-Length", value: String(event.body.readableBytes))
         headers.add(name: "User-Agent", value: userAgent)
         if let authorization = endpoint.url.basicAuthorization {

@@ -195,7 +195,7 @@ struct FileReader: Sendable {
         let receivers = routed.filter { file.isDue($0.key(line: line)) }
         context.ledger.eventRead(deliveries: receivers.count, unrouted: routed.isEmpty)
         for lane in receivers {
-            let headers = RequestHeaders.make(for: event, endpoint: lane.endpoint, timestamp: context.clock.unixSeconds)
+            let headers = RequestHeaders.make(for: lane.endpoint.request(for: event), endpoint: lane.endpoint, timestamp: context.clock.unixSeconds)
             context.logger.debug(
                 "would deliver", metadata: ["hookspool.endpoint": "\(lane.name)", "hookspool.event_id": "\(event.id)", "headers": "\(headers.map { $0.map(\.name) } ?? ["none: no valid secret"])"]
             )

@@ -59,13 +59,14 @@ public struct Ping: Sendable {
             break
         }
 
-        guard let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) else {
+        let sent = endpoint.request(for: event)
+        guard let headers = RequestHeaders.make(for: sent, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) else {
             return Result(eventID: event.id, error: AttemptFailure.noValidSecret.rawValue, detail: "no secret of this endpoint is valid now")
         }
         let transport = HTTPTransport(endpoint: endpoint, pinned: pins[endpoint.url.host], tls: TLSContexts())
         let attempt = await transport.post(
             headers: headers,
-            body: event.body,
+            body: sent.body,
             timeout: endpoint.timeout,
             attempt: 1,
             keepSuccessBody: true
