@@ -201,10 +201,13 @@ public struct RunReport: Sendable, Codable, Equatable {
         /// `timeout`, `connect_error`, … or, for an invalid line, the reason.
         public var lastError: String?
         public var responseExcerpt: String?
+        /// When the delivery's first attempt started (RFC 3339, UTC); null for an invalid line,
+        /// and missing from rows written before 0.5.
+        public var firstAttempt: String?
 
         public init(
             file: String, line: Int, eventID: String?, eventType: String?, endpoint: String?, attempts: Int,
-            lastStatus: Int?, lastError: String?, responseExcerpt: String?
+            lastStatus: Int?, lastError: String?, responseExcerpt: String?, firstAttempt: String? = nil
         ) {
             self.file = file
             self.line = line
@@ -215,6 +218,7 @@ public struct RunReport: Sendable, Codable, Equatable {
             self.lastStatus = lastStatus
             self.lastError = lastError
             self.responseExcerpt = responseExcerpt
+            self.firstAttempt = firstAttempt
         }
 
         enum CodingKeys: String, CodingKey {
@@ -225,6 +229,7 @@ public struct RunReport: Sendable, Codable, Equatable {
             case lastStatus = "last_status"
             case lastError = "last_error"
             case responseExcerpt = "response_excerpt"
+            case firstAttempt = "first_attempt"
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -238,6 +243,7 @@ public struct RunReport: Sendable, Codable, Equatable {
             try container.encode(lastStatus, forKey: .lastStatus)
             try container.encode(lastError, forKey: .lastError)
             try container.encode(responseExcerpt, forKey: .responseExcerpt)
+            try container.encode(firstAttempt, forKey: .firstAttempt)
         }
     }
 }

@@ -28,11 +28,13 @@ struct DeliveryStarter: Sendable {
             if let fifo = lane.fifo, case .held(let until) = fifo.admit(in: file.name) {
                 outcome = context.control.isStopping ? .interrupted : .held(until: until)
             } else {
-                outcome = await dispatcher.deliver(event, to: lane, firstAttempt: firstAttempt) { outcome in
-                    settled = record(outcome, key: key, of: event, in: file)
+                // The first attempt's time, as the dispatcher takes it: the report's `first_attempt`.
+                let first = firstAttempt ?? context.clock.unixSeconds
+                outcome = await dispatcher.deliver(event, to: lane, firstAttempt: first) { outcome in
+                    settled = record(outcome, key: key, of: event, in: file, firstAttempt: first)
                 }
             }
-            let finished = settled ?? record(outcome, key: key, of: event, in: file)
+            let finished = settled ?? record(outcome, key: key, of: event, in: file, firstAttempt: firstAttempt ?? context.clock.unixSeconds)
             // After the journal has the outcome: the next turn may be the file's last, or the next file's first.
             if let turn { lane.fifo?.finish(turn, in: file.name, outcome) }
             window.release()
@@ -45,8 +47,8 @@ struct DeliveryStarter: Sendable {
     }
 
     /// Counts and journals a delivery's outcome; stops the run when the journal cannot be written.
-    private func record(_ outcome: DeliveryOutcome, key: DeliveryKey, of event: Event, in file: FileTask) -> FileTask.Finished {
-        let finished = file.deliveryFinished(key, of: event, outcome)
+    private func record(_ outcome: DeliveryOutcome, key: DeliveryKey, of event: Event, in file: FileTask, firstAttempt: Int64) -> FileTask.Finished {
+        let finished = file.deliveryFinished(key, of: event, outcome, firstAttempt: firstAttempt)
         if let error = file.journal?.error, !context.control.isStopping {
             // Outcomes can no longer be recorded (a full disk, a shared filesystem's client gone):
             // sending more would only make duplicates for the run that resumes this file. Stop cleanly.

@@ -73,7 +73,8 @@ final class FileTask: Sendable {
                 let failure = failed.failure
                 let row = RunReport.FailureRow(
                     file: failure.file ?? name, line: failed.key.line, eventID: failure.eventID, eventType: failure.eventType, endpoint: failed.key.endpoint,
-                    attempts: failure.attempts, lastStatus: failure.lastStatus, lastError: failure.lastError, responseExcerpt: failure.responseExcerpt
+                    attempts: failure.attempts, lastStatus: failure.lastStatus, lastError: failure.lastError, responseExcerpt: failure.responseExcerpt,
+                    firstAttempt: failure.firstAttempt.map { RFC3339.format(secondsSince1970: Int(clamping: $0)) }
                 )
                 append(row, to: &state)
             }
@@ -113,17 +114,20 @@ final class FileTask: Sendable {
         var row: RunReport.FailureRow?
     }
 
-    /// Journals the end of the delivery of `event` under `key`, then counts it.
-    func deliveryFinished(_ key: DeliveryKey, of event: Event, _ outcome: DeliveryOutcome) -> Finished {
+    /// Journals the end of the delivery of `event` under `key`, whose first attempt started at
+    /// `firstAttempt` (unix seconds), then counts it.
+    func deliveryFinished(_ key: DeliveryKey, of event: Event, _ outcome: DeliveryOutcome, firstAttempt: Int64? = nil) -> Finished {
         var row: RunReport.FailureRow?
         switch outcome {
         case .delivered:
             journal?.delivered(key)
         case .failed(let failure):
-            journal?.failed(key, Journal.Failure(event, file: name, endpoint: key.endpoint, failure))
-            row = RunReport.FailureRow(file: name, line: key.line, eventID: event.id, eventType: event.type, endpoint: key.endpoint, failure: failure)
+            journal?.failed(key, Journal.Failure(event, file: name, endpoint: key.endpoint, failure, firstAttempt: firstAttempt))
+            row = RunReport.FailureRow(
+                file: name, line: key.line, eventID: event.id, eventType: event.type, endpoint: key.endpoint, failure: failure, firstAttempt: firstAttempt
+            )
         case .deferred(let failure, let first, _):
-            journal?.deferred(key, firstAttempt: first, Journal.Failure(event, file: name, endpoint: key.endpoint, failure))
+            journal?.deferred(key, firstAttempt: first, Journal.Failure(event, file: name, endpoint: key.endpoint, failure, firstAttempt: first))
         case .interrupted, .held:
             break
         }
@@ -243,10 +247,10 @@ final class FileTask: Sendable {
 
 extension Journal.Failure {
     /// How the journal keeps the delivery of `event` (in file `file`) to `endpoint` that did not succeed.
-    init(_ event: Event, file: String, endpoint: String, _ failure: DeliveryFailure) {
+    init(_ event: Event, file: String, endpoint: String, _ failure: DeliveryFailure, firstAttempt: Int64? = nil) {
         self.init(
             file: file, line: event.line, eventID: event.id, eventType: event.type, endpoint: endpoint, attempts: failure.attempts,
-            lastStatus: failure.lastStatus, lastError: failure.reason.word, responseExcerpt: failure.responseExcerpt
+            lastStatus: failure.lastStatus, lastError: failure.reason.word, responseExcerpt: failure.responseExcerpt, firstAttempt: firstAttempt
         )
     }
 }

@@ -108,7 +108,8 @@ enum Journal {
         var lastStatus: Int?
         var lastError: String?
         var responseExcerpt: String?
-
+        /// When the delivery's first attempt started (unix seconds); missing in journals before 0.5.
+        var firstAttempt: Int64?
 
         /// The same words as the report's failure rows today, on purpose and by copy: these are the
         /// journal's format 1 keys and stay so when the report's schema changes.
@@ -120,6 +121,7 @@ enum Journal {
             case lastStatus = "last_status"
             case lastError = "last_error"
             case responseExcerpt = "response_excerpt"
+            case firstAttempt = "first_attempt"
         }
     }
 
