@@ -118,31 +118,10 @@ private enum TemplateValue: Decodable {
     }
 }
 
-/// Escapes a value for the inside of a JSON string: whatever the event holds, a quoted
-/// placeholder stays one valid JSON string.
+/// Escapes a value for the inside of a JSON string, as log lines are: whatever the event holds,
+/// a quoted placeholder stays one valid JSON string.
 private struct JSONStringEscaping: MustacheContentType {
     func escapeText(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count + 8)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "\t": escaped += "\\t"
-            case "\u{08}": escaped += "\\b"
-            case "\u{0C}": escaped += "\\f"
-            default:
-                // The other controls, DEL, and the two separators JavaScript cannot hold in a string literal.
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return escaped
+        LogLineFormat.escaped(text)
     }
 }

@@ -98,8 +98,9 @@ public enum LogLineFormat: String, Sendable, CaseIterable {
         "\"\(escaped(text))\""
     }
 
-    /// `\`, `"` and control characters escaped the way both JSON and logfmt read them.
-    private static func escaped(_ text: String) -> String {
+    /// `\`, `"` and control characters escaped the way both JSON and logfmt read them (also the
+    /// inside of a body template's JSON strings).
+    static func escaped(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {
