@@ -56,6 +56,26 @@ struct ReceiveEndToEndTests {
         #expect(ReceiveProcess.counts(exit.stdout) == ["received": 120, "accepted": 40, "duplicates": 0, "failed_on_purpose": 80, "rejected": 0])
     }
 
+    @Test("with a whpk_ public key, receive accepts a run's v1a deliveries (whsk_ in the config) and refuses one signed with another key")
+    func asymmetric() async throws {
+        let ws = try TestWorkspace()
+        let out = ws.root + "/received.ndjson"
+        let pair = WebhookSecret.generateKeyPair()
+        let receiver = try await ReceiveProcess.start(["--secret", "env:RECEIVE_PUBLIC_KEY", "--out", out], in: ws.root, environment: ["RECEIVE_PUBLIC_KEY": pair.publicKey])
+        defer { receiver.kill() }
+        try ws.drop("a.ndjson", (1...5).map { #"{"id":"evt_v1a_\#($0)","type":"order.created"}"# })
+        let outcome = try await ws.run(testConfig(endpoints: testEndpoint(port: receiver.port, secret: pair.secretKey)))
+        #expect(outcome.exitStatus == .ok, "\(outcome.report.failures)")
+        #expect(try Self.storedLines(out).map(\.id).sorted() == (1...5).map { "evt_v1a_\($0)" })
+        let forger = try WebhookSigner(scheme: .standard, secrets: [WebhookSecret.generateKeyPair().secretKey])
+        let forged = try await receiver.postSigned(#"{"id":"evt_forged","type":"t"}"#, id: "evt_forged", signer: forger)
+        #expect(forged.status == 401)
+        let exit = try await receiver.stop()
+        #expect(ReceiveProcess.counts(exit.stdout)?["accepted"] == 5)
+        #expect(ReceiveProcess.counts(exit.stdout)?["rejected"] == 1)
+        #expect(!(exit.stdout + exit.stderr).contains(pair.publicKey) && !(exit.stdout + exit.stderr).contains(pair.secretKey))
+    }
+
     @Test("a replayed delivery gets 200 and is not stored twice, also after a restart; a torn last line is cut off")
     func replayAcrossRestart() async throws {
         let ws = try TestWorkspace()
