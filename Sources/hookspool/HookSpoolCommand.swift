@@ -35,6 +35,15 @@ struct LoggingOptions: ParsableArguments {
     @Option(name: .long, help: "logfmt (key=value lines) or json (one object per line).")
     var logFormat: LogLineFormat = .logfmt
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Start each log line with its syslog priority (<3> error … <6> info), for logger --prio-prefix.",
+            discussion: "Automatic when standard error is the journal (JOURNAL_STREAM names it, as systemd sets it)."
+        )
+    )
+    var logPriority = false
+
     /// A logger that writes one line per record to standard error, in the chosen format, at the chosen level.
     func makeLogger(label: String = "hookspool") -> Logger {
         makeLogger(label: label, level: logLevel)
@@ -43,7 +52,8 @@ struct LoggingOptions: ParsableArguments {
     /// The same logger at another level.
     func makeLogger(label: String = "hookspool", level: Logger.Level) -> Logger {
         let format = logFormat
-        var logger = Logger(label: label) { _ in LineLogHandler(format: format) }
+        let priority = logPriority || LineLogHandler.toJournal
+        var logger = Logger(label: label) { _ in LineLogHandler(format: format, priority: priority) }
         logger.logLevel = level
         return logger
     }
