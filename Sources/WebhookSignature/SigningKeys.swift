@@ -34,6 +34,11 @@ struct SigningKeys: Sendable {
         for (index, secret) in secrets.enumerated() {
             guard !secret.isEmpty else { throw .emptySecret(index: index) }
             guard scheme.usesStandardSecrets else {
+                // An ed25519 key used as an HMAC key: a public key would let anyone sign, a secret
+                // key would have to be shared. Only `standard` has a use for them.
+                if secret.hasPrefix(WebhookSecret.signingKeyPrefix) || secret.hasPrefix(WebhookSecret.publicKeyPrefix) {
+                    throw .asymmetricKeyNotForScheme(index: index)
+                }
                 keys.append(.hmac(HMAC<SHA256>(key: SymmetricKey(data: Array(secret.utf8)))))
                 continue
             }

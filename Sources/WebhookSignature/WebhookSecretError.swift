@@ -9,6 +9,7 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
             case invalidSigningKey
             case invalidPublicKey
             case publicKeyCannotSign
+            case asymmetricKeyNotForScheme
         }
 
         private let base: Base
@@ -26,6 +27,8 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
         public static let invalidPublicKey = Code(.invalidPublicKey)
         /// A `whpk_` public key was given to sign with.
         public static let publicKeyCannotSign = Code(.publicKeyCannotSign)
+        /// A `whsk_` or `whpk_` ed25519 key was given to a scheme other than `standard`.
+        public static let asymmetricKeyNotForScheme = Code(.asymmetricKeyNotForScheme)
 
         /// The code's name, e.g. `noSecrets`.
         public var description: String {
@@ -36,6 +39,7 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
             case .invalidSigningKey: "invalidSigningKey"
             case .invalidPublicKey: "invalidPublicKey"
             case .publicKeyCannotSign: "publicKeyCannotSign"
+            case .asymmetricKeyNotForScheme: "asymmetricKeyNotForScheme"
             }
         }
     }
@@ -78,6 +82,11 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
         WebhookSecretError(code: .publicKeyCannotSign, index: index)
     }
 
+    /// The key at `index` is an ed25519 key, which only the `standard` scheme uses.
+    public static func asymmetricKeyNotForScheme(index: Int?) -> WebhookSecretError {
+        WebhookSecretError(code: .asymmetricKeyNotForScheme, index: index)
+    }
+
     /// The same error, now naming the position of the secret in its list.
     func at(index: Int) -> WebhookSecretError {
         WebhookSecretError(code: code, index: index)
@@ -97,6 +106,9 @@ public struct WebhookSecretError: Error, Hashable, CustomStringConvertible {
         case .invalidPublicKey:
             return "Webhook \(which) is not a valid ed25519 public key: it must be \"whpk_\" followed by the 32-byte "
                 + "public key in standard base64, as `hookspool secret --asymmetric` prints it."
+        case .asymmetricKeyNotForScheme:
+            return "Webhook \(which) is a whsk_/whpk_ ed25519 key, which only signature: standard uses (v1a); "
+                + "this scheme signs with HMAC-SHA256 and needs a shared secret (`hookspool secret` prints one)."
         case .publicKeyCannotSign:
             return "Webhook \(which) is a whpk_ public key, which can only verify; sign with its whsk_ secret key "
                 + "and give the whpk_ key to the receiver."

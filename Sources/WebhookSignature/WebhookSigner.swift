@@ -29,7 +29,7 @@ public struct WebhookSigner: Sendable {
     /// Throws `WebhookSecretError` if `secrets` is empty, any secret is empty, or for `.standard`
     /// a secret is neither `whsec_` + valid base64 (padding optional) nor a valid `whsk_` key (a
     /// `whpk_` public key cannot sign). Other schemes use each secret's UTF-8 bytes as the key,
-    /// even if it starts with `whsec_`.
+    /// even if it starts with `whsec_`, and refuse `whsk_` and `whpk_` keys.
     public init(scheme: SignatureScheme, secrets: [String]) throws(WebhookSecretError) {
         self.scheme = scheme
         self.keys = try SigningKeys(scheme: scheme, secrets: secrets, use: .signing)
@@ -54,26 +54,25 @@ public struct WebhookSigner: Sendable {
         switch scheme {
         case .standard:
             let prefix = Array("\(id).\(time).".utf8)
-            var signature = ""
-            signature.reserveCapacity(keys.keys.count * 92)
+            var entries: [String] = []
+            entries.reserveCapacity(keys.keys.count)
             var message: [UInt8]? = nil
             for key in keys.keys {
-                if !signature.isEmpty { signature += " " }
                 switch key {
                 case .hmac(let keyed):
-                    signature += "v1,"
-                    signature += SigningKeys.mac(keyed, prefix: prefix, body: body).withUnsafeBytes { Encoding.base64($0) }
+                    entries.append("v1," + SigningKeys.mac(keyed, prefix: prefix, body: body).withUnsafeBytes { Encoding.base64($0) })
                 case .ed25519(let privateKey):
                     let whole = message ?? SigningKeys.message(prefix: prefix, body: body)
                     message = whole
-                    // BoringSSL's ed25519 signing only fails when it cannot allocate.
-                    guard let bytes = try? privateKey.signature(for: whole) else { continue }
-                    signature += "v1a,"
-                    signature += bytes.withUnsafeBytes { Encoding.base64($0) }
+                    // BoringSSL's ed25519 signing only fails when it cannot allocate: that entry is left out.
+                    if let bytes = try? privateKey.signature(for: whole) {
+                        entries.append("v1a," + bytes.withUnsafeBytes { Encoding.base64($0) })
+                    }
                 case .ed25519Public:
                     continue  // refused in init: a public key cannot sign
                 }
             }
+            let signature = entries.joined(separator: " ")
             return [
                 (name: HeaderName.webhookID, value: id),
                 (name: HeaderName.webhookTimestamp, value: time),

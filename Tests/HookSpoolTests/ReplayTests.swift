@@ -136,4 +136,29 @@ struct ReplayTests {
         #expect(ws.files("deferred").contains("one.ndjson") && ws.files("failed").contains("one.ndjson"))
         #expect(throws: Replay.Problem.self) { try Replay.requeue("one.ndjson", spool: spool, filter: filter) }
     }
+
+    @Test("a failed file with a second name (a replay interrupted mid-move) is not replayed again; a partial replay keeps the sidecar's unreadable lines and its mode")
+    func interrupted() async throws {
+        let ws = try TestWorkspace()
+        let switchboard = Switchboard()
+        try await LoopbackReceiver.run(handler: switchboard.reply) { receiver in
+            _ = try await Self.failEverything(ws, switchboard: switchboard, port: receiver.port)
+        }
+        let spool = Spool(root: ws.spool)
+        let sidecar = ws.spool + "/failed/two.failures.ndjson"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: sidecar))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"a line from a later version\": true}\n".utf8))
+        try handle.close()
+        #expect(chmod(sidecar, 0o640) == 0)
+        _ = try Replay.requeue("two.ndjson", spool: spool, filter: Replay.Filter(endpoints: ["a"]))
+        let kept = try String(contentsOfFile: sidecar, encoding: .utf8)
+        #expect(kept.contains("a line from a later version") && kept.contains(#""endpoint":"b""#) && !kept.contains(#""endpoint":"a""#))
+        var info = stat()
+        #expect(stat(sidecar, &info) == 0 && info.st_mode & 0o777 == 0o640)
+
+        #expect(link(ws.spool + "/failed/one.ndjson", ws.spool + "/done/one.ndjson") == 0)
+        #expect(throws: Replay.Problem.self) { try Replay.requeue("one.ndjson", spool: spool) }
+        #expect(ws.files("deferred") == ["two.ndjson"], "nothing of one.ndjson was requeued")
+    }
 }

@@ -115,6 +115,22 @@ struct TemplateTests {
         #expect(try BodyTemplate(path: "t", text: "[{{id}}]", contentType: "application/json").render(json: "[1,2]") == "[]")
     }
 
+    @Test("what a producer sends cannot multiply the body or crash the renderer: arrays render once, as JSON; a huge integer with plusone; a number no Double holds")
+    func hostileData() throws {
+        let slack = try BodyTemplate(path: "slack", text: try String(contentsOfFile: Self.examples + "/slack.mustache", encoding: .utf8), contentType: "application/json")
+        let elements = Array(repeating: "0", count: 20_000).joined(separator: ",")
+        let event = #"{"id":"evt_1","type":"t","timestamp":"2026-12-01T00:00:00Z","data":{"summary":[\#(elements)]}}"#
+        let body = slack.render(json: event)
+        // Once, as its JSON text (escaped into the string): linear in the event, not quadratic.
+        #expect(body.utf8.count < 2 * event.utf8.count, "\(body.utf8.count) bytes for a \(event.utf8.count)-byte event")
+        let text = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["text"] as? String)
+        #expect(text.contains(": [0,0,0"))
+
+        let nested = try BodyTemplate(path: "t", text: "{{data}}|{{data.o.k}}|{{#data.empty}}x{{/data.empty}}|{{plusone(data.big)}}|{{data.huge}}|{{data.s}}", contentType: "text/plain")
+        #expect(nested.render(json: #"{"id":"e","type":"t","data":{"o":{"k":"v"},"empty":[],"big":9223372036854775807,"huge":1e400,"s":"ok"}}"#)
+            == #"{"big":9223372036854775807,"empty":[],"huge":null,"o":{"k":"v"},"s":"ok"}|v||||ok"#)
+    }
+
     @Test("a template error is a config error with the template's line; a missing file, a bad content_type, or content_type without a template too")
     func configErrors() throws {
         let ws = try TestWorkspace()

@@ -100,6 +100,11 @@ struct AsymmetricTests {
         #expect(throws: WebhookSecretError.invalidSigningKey(index: 0)) { try WebhookSigner(scheme: .standard, secrets: ["whsk_AAAA"]) }
         #expect(throws: WebhookSecretError.invalidPublicKey(index: 0)) { try WebhookVerifier(scheme: .standard, secrets: ["whpk_AAAA"]) }
         #expect(throws: WebhookSecretError.publicKeyCannotSign(index: 0)) { try WebhookSigner(scheme: .standard, secrets: [pair.publicKey]) }
+        // Other schemes are HMAC: an ed25519 key there would be a public key anyone could sign with, or a shared private key.
+        for scheme in [SignatureScheme.hmacSHA256, .github, .stripe] {
+            #expect(throws: WebhookSecretError.asymmetricKeyNotForScheme(index: 1)) { try WebhookSigner(scheme: scheme, secrets: ["shared", pair.publicKey]) }
+            #expect(throws: WebhookSecretError.asymmetricKeyNotForScheme(index: 0)) { try WebhookVerifier(scheme: scheme, secrets: [pair.secretKey]) }
+        }
         // The message names the problem and never the key.
         let message = WebhookSecretError.publicKeyCannotSign(index: 0).description
         #expect(message.contains("whpk_") && !message.contains(pair.publicKey))

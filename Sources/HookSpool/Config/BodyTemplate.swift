@@ -98,24 +98,58 @@ private enum TemplateValue: Decodable {
             self = .string(value)
         } else if let value = try? container.decode([TemplateValue].self) {
             self = .array(value)
+        } else if let value = try? container.decode([String: TemplateValue].self) {
+            self = .object(value)
         } else {
-            self = .object(try container.decode([String: TemplateValue].self))
+            // A number no Double holds (1e400): rendered as missing, the rest of the event as usual.
+            self = .null
         }
     }
 
     /// The value as the renderer takes it; nil for `null` and the empty string, which render as
-    /// missing (so a section over them shows nothing, as in most Mustache engines).
+    /// missing (so a section over them shows nothing, as in most Mustache engines). Numbers are
+    /// their text (never an integer type: the engine's `plusone` would trap at `Int64.max`);
+    /// arrays and objects render as their JSON text, and a section over an array shows once, not
+    /// once per element, so what a producer sends cannot multiply the body.
     var renderable: Any? {
         switch self {
         case .string(let value): value.isEmpty ? nil : value
         case .bool(let value): value
-        case .integer(let value): value
-        case .number(let value): value
-        case .array(let values): values.compactMap(\.renderable)
-        case .object(let fields): fields.compactMapValues(\.renderable)
+        case .integer, .number: json
+        case .array: TemplateArray(text: json)
+        case .object(let fields): TemplateObject(fields: fields.compactMapValues(\.renderable), text: json)
         case .null: nil
         }
     }
+
+    /// The value as compact JSON (object keys sorted).
+    var json: String {
+        switch self {
+        case .string(let value): LogLineFormat.jsonString(value)
+        case .bool(let value): value ? "true" : "false"
+        case .integer(let value): String(value)
+        case .number(let value): value.isFinite ? "\(value)" : "null"
+        case .array(let values): "[" + values.map(\.json).joined(separator: ",") + "]"
+        case .object(let fields): "{" + fields.sorted { $0.key < $1.key }.map { LogLineFormat.jsonString($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}"
+        case .null: "null"
+        }
+    }
+}
+
+/// A JSON object inside the event: its fields for `{{a.b}}` and sections, its JSON text for `{{a}}`.
+private struct TemplateObject: MustacheParent, MustacheCustomRenderable {
+    let fields: [String: Any]
+    let text: String
+    func child(named name: String) -> Any? { fields[name] }
+    var renderText: String { text }
+    var isNull: Bool { false }
+}
+
+/// A JSON array inside the event: its JSON text; empty, it counts as missing.
+private struct TemplateArray: MustacheCustomRenderable {
+    let text: String
+    var renderText: String { text }
+    var isNull: Bool { text == "[]" }
 }
 
 /// Escapes a value for the inside of a JSON string, as log lines are: whatever the event holds,

@@ -230,9 +230,12 @@ extension ConfigReader {
                     fail(item, itemKey, "a secret with not_before/not_after is an entry of a list; write secret: [{value: …, not_after: …}]")
                     return nil
                 }
-                guard let fields = mapping(item, key: itemKey, allowed: ["value", "not_before", "not_after"]),
-                      let value = required(fields, item, itemKey, "value")
-                else { return nil }
+                // Unknown keys are not named: an unquoted `- secret: text` is a mapping whose key is the secret.
+                guard let fields = mapping(item), Set(fields.keys).isSubset(of: ["value", "not_before", "not_after"]) else {
+                    fail(item, itemKey, "a secret list entry is a secret, or a mapping of value, not_before and not_after; this one has other keys (not shown: one may be a secret)")
+                    return nil
+                }
+                guard let value = required(fields, item, itemKey, "value") else { return nil }
                 valueNode = value
                 for (name, keyPath) in [("not_before", \SigningSchedule.Window.notBefore), ("not_after", \SigningSchedule.Window.notAfter)] {
                     guard let timeNode = fields[name] else { continue }

@@ -26,7 +26,8 @@ final class CircuitBreaker: Sendable {
                 if !state.open { state.consecutive = 0 }
                 return false
             case .failure(let failure):
-                guard failure != .addressNotAllowed, !state.open else { return false }
+                // Nothing was sent for these: they say nothing about the endpoint's health.
+                guard failure != .addressNotAllowed, failure != .noValidSecret, !state.open else { return false }
                 state.consecutive += 1
                 if state.consecutive >= threshold {
                     state.open = true

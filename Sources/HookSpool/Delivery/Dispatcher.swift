@@ -167,6 +167,8 @@ final class Dispatcher: Sendable {
         // 429 and 503 say the endpoint is overloaded: fewer in flight, as after a timeout.
         if case .response = attempt.result, !overloaded {
             lane.window.release(answered: true)
+        } else if attempt.result == .failure(.noValidSecret) {
+            lane.window.release(answered: nil)
         } else {
             lane.window.release(answered: false)
         }

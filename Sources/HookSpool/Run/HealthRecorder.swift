@@ -38,9 +38,10 @@ struct HealthRecorder: Sendable {
                 }
                 for lane in lanes {
                     let summary = lane.tally.figures
-                    // A run whose every attempt failed at the proxy says nothing about the endpoint:
-                    // a proxy's outage must not disable the endpoints behind it.
-                    let onlyProxyFailed = summary.statusCodes.keys.allSatisfy { $0 == AttemptFailure.proxyError.rawValue }
+                    // A run whose every attempt failed at the proxy, or was not sent for want of a
+                    // valid secret, says nothing about the endpoint: neither must disable it.
+                    let notTheEndpoint: Set<String> = [AttemptFailure.proxyError.rawValue, AttemptFailure.noValidSecret.rawValue]
+                    let onlyProxyFailed = summary.statusCodes.keys.allSatisfy(notTheEndpoint.contains)
                     let tally = EndpointHealth.RunTally(
                         delivered: summary.delivered,
                         unsuccessful: summary.attempts > 0 && !onlyProxyFailed ? summary.failed + summary.deferred : 0,

@@ -118,6 +118,12 @@ public enum Replay {
         guard FileSystem.sameFile(path, descriptor: fd) else {
             throw Problem(description: "\(name) was replayed by another process meanwhile")
         }
+        // A second name for it (a replay interrupted between the two halves of its move, which
+        // leaves it in deferred/ or done/ too): replaying it again would send its pairs twice.
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_nlink == 1 else {
+            throw Problem(description: "\(name) has another name in the spool (an interrupted replay?): it is not replayed again; remove failed/\(name) if deferred/ or done/ holds it")
+        }
         let rows = readSidecar(name, spool: spool)
         let (selection, pairs, kept) = selection(name: name, rows: rows, filter: filter)
         guard !pairs.isEmpty else {
@@ -137,9 +143,15 @@ public enum Replay {
         }
 
         if selection.leftOut == 0 {
-            try writeJournal(journalPath, originalName: originalName, identity: FileSystem.identity(of: fd), pairs: pairs)
-            guard try FileSystem.moveNoReplace(path, to: destination) else {
-                throw Problem(description: "a file named \(name) is already waiting in deferred/")
+            do {
+                try writeJournal(journalPath, originalName: originalName, identity: FileSystem.identity(of: fd), pairs: pairs)
+                guard try FileSystem.moveNoReplace(path, to: destination) else {
+                    throw Problem(description: "a file named \(name) is already waiting in deferred/")
+                }
+            } catch {
+                // No journal without its file: it would make every later replay say one is waiting.
+                if access(destination, F_OK) != 0 { unlink(journalPath) }
+                throw error
             }
             try FileSystem.remove(sidecar)
             try FileSystem.remove(oldJournal)
@@ -154,15 +166,18 @@ public enum Replay {
                 }
             } catch {
                 unlink(copy.path)
+                if access(destination, F_OK) != 0 { unlink(journalPath) }
                 throw error
             }
-            let encoder = JSONEncoder()
+            // The rows not picked, as they were (a line this version cannot read is kept as it is).
             var text: [UInt8] = []
-            for row in kept {
-                text += (try? encoder.encode(row)).map(Array.init) ?? []
+            for line in kept {
+                text += line
                 text.append(0x0A)
             }
-            try FileSystem.writeAtomically(text, to: sidecar, mode: 0o600)
+            var sidecarInfo = stat()
+            let mode = stat(sidecar, &sidecarInfo) == 0 ? sidecarInfo.st_mode & 0o777 : 0o640
+            try FileSystem.writeAtomically(text, to: sidecar, mode: mode)
         }
         try FileSystem.syncDirectory(spool.deferred)
         try FileSystem.syncDirectory(spool.failed)
@@ -185,27 +200,31 @@ public enum Replay {
         return name
     }
 
-    /// The rows of `failed/NAME.failures.ndjson`; unreadable lines are skipped.
-    private static func readSidecar(_ name: String, spool: Spool) -> [RunReport.FailureRow] {
+    /// The lines of `failed/NAME.failures.ndjson`, each with its row (nil: a line this version cannot read).
+    private static func readSidecar(_ name: String, spool: Spool) -> [(line: ArraySlice<UInt8>, row: RunReport.FailureRow?)] {
         guard let bytes = try? FileSystem.readAll("\(spool.failed)/\(Spool.sidecarName(for: name))", noFollow: true, maxBytes: 1 << 30) else { return [] }
         let decoder = JSONDecoder()
-        return bytes.split(separator: 0x0A).compactMap { try? decoder.decode(RunReport.FailureRow.self, from: Data($0)) }
+        return bytes.split(separator: 0x0A).map { ($0, try? decoder.decode(RunReport.FailureRow.self, from: Data($0))) }
     }
 
-    /// What `filter` picks of `rows`: the selection, its pairs (each once), and the rows that stay.
-    private static func selection(name: String, rows: [RunReport.FailureRow], filter: Filter)
-        -> (selection: Selection, pairs: [DeliveryKey], kept: [RunReport.FailureRow])
+    /// What `filter` picks of the sidecar's `lines`: the selection, its pairs (each once), and the lines that stay.
+    private static func selection(name: String, rows lines: [(line: ArraySlice<UInt8>, row: RunReport.FailureRow?)], filter: Filter)
+        -> (selection: Selection, pairs: [DeliveryKey], kept: [ArraySlice<UInt8>])
     {
         var picked: [RunReport.FailureRow] = []
         var pairs: [DeliveryKey] = []
         var seen = Set<DeliveryKey>()
-        var kept: [RunReport.FailureRow] = []
+        var kept: [ArraySlice<UInt8>] = []
         var leftOut = Set<DeliveryKey>()
         var invalid = 0
-        for row in rows {
+        for (line, row) in lines {
+            guard let row else {
+                kept.append(line)
+                continue
+            }
             guard let endpoint = row.endpoint else {
                 invalid += 1
-                kept.append(row)
+                kept.append(line)
                 continue
             }
             let key = DeliveryKey(line: row.line, endpoint: endpoint)
@@ -216,7 +235,7 @@ public enum Replay {
                 }
             } else {
                 leftOut.insert(key)
-                kept.append(row)
+                kept.append(line)
             }
         }
         leftOut.subtract(seen)
@@ -254,6 +273,9 @@ public enum Replay {
             }
         }
         var info = stat()
+        if failure == nil, fstat(source, &info) == 0, fchmod(fd, info.st_mode & 0o777) != 0 {
+            failure = .current("set mode of", temporary)
+        }
         if failure == nil, fstat(source, &info) == 0 {
             #if canImport(Darwin)
             let modified = info.st_mtimespec
