@@ -11,7 +11,7 @@ struct HookSpoolCommand: AsyncParsableCommand {
         version: HookSpoolVersion.current,
         subcommands: [
             RunCommand.self, CheckCommand.self, DemoCommand.self, ReplayCommand.self, EndpointsCommand.self,
-            PingCommand.self, ReceiveCommand.self, VerifyCommand.self, SecretCommand.self,
+            PingCommand.self, ReceiveCommand.self, VerifyCommand.self, SecretCommand.self, EnqueueCommand.self,
         ]
     )
 

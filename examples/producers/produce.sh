@@ -1,13 +1,11 @@
 #!/bin/sh
-# Hand events to hookspool: write a temporary name, then rename. The rename is atomic,
-# so a run never sees a half-written file. Usage: produce.sh SPOOL_DIR < events.ndjson
+# Hand events to hookspool with `hookspool enqueue`: it checks every line as a run would (a bad
+# line enqueues nothing: exit 65, each bad line's number and reason), writes a hidden temporary
+# file in incoming/, fsyncs it, renames it and fsyncs the folder, so a run never sees a
+# half-written file. It prints the new file's path.
+# Usage: produce.sh CONFIG < events.ndjson   (or: hookspool enqueue --config CONFIG FILE…)
 # The file is written 0640: in a shared spool (incoming/ setgid hookspool) the service reads it
 # through its group, and other producers cannot open it.
 set -eu
-umask 027
-spool=${1:?usage: produce.sh SPOOL_DIR < events.ndjson}
-mkdir -p "$spool/incoming"
-name="events-$(date -u +%Y%m%dT%H%M%SZ)-$$.ndjson"
-cat > "$spool/incoming/.$name.tmp"
-mv "$spool/incoming/.$name.tmp" "$spool/incoming/$name"
-echo "$spool/incoming/$name"
+config=${1:?usage: produce.sh CONFIG < events.ndjson}
+exec hookspool enqueue --config "$config"
