@@ -94,6 +94,7 @@ let package = Package(
                 "WebhookSignature",
                 "hookspool",
                 .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

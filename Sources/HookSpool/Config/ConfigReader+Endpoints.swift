@@ -6,10 +6,7 @@ import Yams
 // Reads one endpoint of the config: its name, url, events, signature and secrets, headers and tls.
 extension ConfigReader {
     mutating func readEndpoint(_ node: Node, key: String, defaults: DeliverySettings) -> Endpoint? {
-        let allowed: Set<String> = [
-            "name", "url", "events", "secret", "signature", "headers", "concurrency", "rate_limit", "ordering", "timeout",
-            "max_attempts", "enabled", "allow_http", "allow_private", "tls", "proxy", "template", "content_type",
-        ]
+        let allowed = Self.keys("endpoints[]")
         let issuesBefore = issues.count
         // The name, if readable, labels every key of this endpoint in messages.
         let nameHint = mapping(node)?["name"]?.scalar?.string
@@ -183,7 +180,7 @@ extension ConfigReader {
 
     /// Reads `tls: {ca_file, cert_file, key_file}`, loading each file; cert_file and key_file come together.
     private mutating func readTLS(_ node: Node, key: String) -> EndpointTLS? {
-        guard let fields = mapping(node, key: key, allowed: ["ca_file", "cert_file", "key_file"]) else { return nil }
+        guard let fields = mapping(node, key: key, allowed: Self.keys("endpoints[].tls")) else { return nil }
         let issuesBefore = issues.count
         var files: [String: String] = [:]
         for name in ["ca_file", "cert_file", "key_file"] {
@@ -231,7 +228,7 @@ extension ConfigReader {
                     return nil
                 }
                 // Unknown keys are not named: an unquoted `- secret: text` is a mapping whose key is the secret.
-                guard let fields = mapping(item), Set(fields.keys).isSubset(of: ["value", "not_before", "not_after"]) else {
+                guard let fields = mapping(item), Set(fields.keys).isSubset(of: Self.keys("endpoints[].secret[]")) else {
                     fail(item, itemKey, "a secret list entry is a secret, or a mapping of value, not_before and not_after; this one has other keys (not shown: one may be a secret)")
                     return nil
                 }

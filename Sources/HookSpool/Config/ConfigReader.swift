@@ -17,8 +17,32 @@ struct ConfigReader {
         self.now = now
     }
 
+    /// The keys each mapping of the config may hold, by its path (`endpoints[]` is each endpoint,
+    /// `endpoints[].secret[]` a secret list entry written as a mapping); `schemas/config.schema.json`
+    /// must list the same, which a test checks.
+    static let keys: [String: Set<String>] = [
+        "": ["spool", "report", "delivery", "limits", "metrics", "endpoints"],
+        "spool": ["dir"],
+        "report": ["dir", "keep"],
+        "delivery": [
+            "concurrency", "timeout", "max_attempts", "backoff", "retry_for", "retry_schedule", "disable_after", "rate_limit", "proxy", "no_proxy",
+        ],
+        "delivery.backoff": ["initial", "max"],
+        "metrics": ["textfile"],
+        "limits": ["max_event_bytes", "max_file_bytes"],
+        "endpoints[]": [
+            "name", "url", "events", "secret", "signature", "headers", "concurrency", "rate_limit", "ordering", "timeout",
+            "max_attempts", "enabled", "allow_http", "allow_private", "tls", "proxy", "template", "content_type",
+        ],
+        "endpoints[].tls": ["ca_file", "cert_file", "key_file"],
+        "endpoints[].secret[]": ["value", "not_before", "not_after"],
+    ]
+
+    /// The keys of the mapping at `path` (one of `keys`).
+    static func keys(_ path: String) -> Set<String> { keys[path] ?? [] }
+
     mutating func readConfig(_ root: Node) -> Config? {
-        guard let top = mapping(root, key: "", allowed: ["spool", "report", "delivery", "limits", "metrics", "endpoints"]) else {
+        guard let top = mapping(root, key: "", allowed: Self.keys("")) else {
             return nil
         }
         var spoolDirectory = path("./spool")
@@ -27,18 +51,15 @@ struct ConfigReader {
         var delivery = DeliverySettings()
         var limits = Limits()
 
-        if let spool = top["spool"], let fields = mapping(spool, key: "spool", allowed: ["dir"]) {
+        if let spool = top["spool"], let fields = mapping(spool, key: "spool", allowed: Self.keys("spool")) {
             if let dir = fields["dir"], let value = string(dir, key: "spool.dir", nonEmpty: true) { spoolDirectory = path(value) }
         }
-        if let report = top["report"], let fields = mapping(report, key: "report", allowed: ["dir", "keep"]) {
+        if let report = top["report"], let fields = mapping(report, key: "report", allowed: Self.keys("report")) {
             if let dir = fields["dir"], let value = string(dir, key: "report.dir", nonEmpty: true) { reportDirectory = path(value) }
             if let value = fields["keep"], let n = integer(value, key: "report.keep", in: 1...1_000_000) { reportKeep = n }
         }
         if let node = top["delivery"],
-            let fields = mapping(node, key: "delivery", allowed: [
-                "concurrency", "timeout", "max_attempts", "backoff", "retry_for", "retry_schedule", "disable_after", "rate_limit", "proxy",
-                "no_proxy",
-            ])
+            let fields = mapping(node, key: "delivery", allowed: Self.keys("delivery"))
         {
             if let value = fields["concurrency"], let n = integer(value, key: "delivery.concurrency", in: 1...10_000) { delivery.concurrency = n }
             if let value = fields["timeout"], let d = duration(value, key: "delivery.timeout", in: .milliseconds(1)...(.seconds(3600))) { delivery.timeout = d }
@@ -62,10 +83,10 @@ struct ConfigReader {
             }
         }
         var metricsTextfile: String?
-        if let node = top["metrics"], let fields = mapping(node, key: "metrics", allowed: ["textfile"]) {
+        if let node = top["metrics"], let fields = mapping(node, key: "metrics", allowed: Self.keys("metrics")) {
             if let value = required(fields, node, "metrics", "textfile") { metricsTextfile = readMetricsTextfile(value, key: "metrics.textfile") }
         }
-        if let node = top["limits"], let fields = mapping(node, key: "limits", allowed: ["max_event_bytes", "max_file_bytes"]) {
+        if let node = top["limits"], let fields = mapping(node, key: "limits", allowed: Self.keys("limits")) {
             if let value = fields["max_event_bytes"], let n = size(value, key: "limits.max_event_bytes", in: 64...(64 << 20)) { limits.maxEventBytes = n }
             if let value = fields["max_file_bytes"], let n = size(value, key: "limits.max_file_bytes", in: 1024...(1 << 50)) { limits.maxFileBytes = n }
         }
@@ -121,7 +142,7 @@ struct ConfigReader {
     }
 
     private mutating func readBackoff(_ node: Node, key: String) -> Backoff? {
-        guard let fields = mapping(node, key: key, allowed: ["initial", "max"]) else { return nil }
+        guard let fields = mapping(node, key: key, allowed: Self.keys("delivery.backoff")) else { return nil }
         var backoff = Backoff()
         if let value = fields["initial"], let d = duration(value, key: "\(key).initial", in: .milliseconds(1)...(.seconds(86_400))) { backoff.initial = d }
         if let value = fields["max"], let d = duration(value, key: "\(key).max", in: .milliseconds(1)...(.seconds(86_400))) { backoff.max = d }
