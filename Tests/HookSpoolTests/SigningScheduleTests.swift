@@ -115,4 +115,35 @@ struct SigningScheduleTests {
         #expect(outcome == .failed(DeliveryFailure(attempts: 2, reason: .transport(.noValidSecret))))
         #expect(lane.tally.figures.statusCodes == ["no_valid_secret": 2])
     }
+
+    @Test("check shows the windows, the secrets signing now, the next change, v1 and v1a entries, and a template's sample body; never a secret")
+    func checkShows() async throws {
+        let ws = try TestWorkspace()
+        try Data(#"{"text": "{{type}} {{id}}: {{data.summary}}"}"#.utf8).write(to: URL(fileURLWithPath: ws.root + "/slack.mustache"))
+        _ = try ws.writeConfig("""
+            endpoints:
+              - name: rotating
+                url: https://hooks.example.com/in
+                events: ["*"]
+                secret:
+                  - {value: \(Self.old), not_after: 2020-01-01T00:00:00Z}
+                  - {value: \(Self.new), not_before: 2020-01-01T00:00:00Z, not_after: 2999-01-01T00:00:00Z}
+                  - {value: \(Self.key), not_before: 2999-01-01T00:00:01Z}
+                template: slack.mustache
+            """)
+        let result = try await HookSpoolBinary.run(["check"], in: ws.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        for expected in [
+            "signature:  standard, 3 secrets (rotation): #1 v1, #2 v1, #3 v1a",
+            "#1: until 2020-01-01T00:00:00Z", "#2: from 2020-01-01T00:00:00Z until 2999-01-01T00:00:00Z", "#3: from 2999-01-01T00:00:01Z",
+            "signing now: #2", "next change: 2999-01-01T00:00:01Z, then #3",
+            "body:       template slack.mustache, content_type application/json (values escaped as JSON strings)",
+            #"for a sample event (valid JSON): {"text": "sample.event evt_sample: a \"quoted\" summary\nover two lines"}"#,
+        ] {
+            #expect(result.stdout.contains(expected), "missing \(expected) in: \(result.stdout)")
+        }
+        for secret in [Self.old, Self.new, Self.key] {
+            #expect(!(result.stdout + result.stderr).contains(secret))
+        }
+    }
 }
