@@ -53,6 +53,15 @@ struct ReplayTests {
         return path
     }
 
+    /// The spool of `ws` after `failEverything`, for tests that requeue in process.
+    static func failedSpool(_ ws: borrowing TestWorkspace) async throws -> Spool {
+        let switchboard = Switchboard()
+        try await LoopbackReceiver.run(handler: switchboard.reply) { receiver in
+            _ = try await Self.failEverything(ws, switchboard: switchboard, port: receiver.port)
+        }
+        return Spool(root: ws.spool)
+    }
+
     @Test("--endpoint, --type, --status and --since/--until pick exactly their pairs; --dry-run lists them and changes nothing; the rest stay in failed/")
     func filters() async throws {
         let ws = try TestWorkspace()
@@ -120,11 +129,7 @@ struct ReplayTests {
     @Test("in process, two requeues of the same pairs at once: one wins, the other is told why; the same file again picks nothing")
     func sameFileTwice() async throws {
         let ws = try TestWorkspace()
-        let switchboard = Switchboard()
-        try await LoopbackReceiver.run(handler: switchboard.reply) { receiver in
-            _ = try await Self.failEverything(ws, switchboard: switchboard, port: receiver.port)
-        }
-        let spool = Spool(root: ws.spool)
+        let spool = try await Self.failedSpool(ws)
         let filter = Replay.Filter(endpoints: ["a"])
         let outcomes = await withTaskGroup(of: Result<Int, any Error>.self) { group in
             for _ in 0..<4 {
@@ -140,11 +145,7 @@ struct ReplayTests {
     @Test("a failed file with a second name (a replay interrupted mid-move) is not replayed again; a partial replay keeps the sidecar's unreadable lines and its mode")
     func interrupted() async throws {
         let ws = try TestWorkspace()
-        let switchboard = Switchboard()
-        try await LoopbackReceiver.run(handler: switchboard.reply) { receiver in
-            _ = try await Self.failEverything(ws, switchboard: switchboard, port: receiver.port)
-        }
-        let spool = Spool(root: ws.spool)
+        let spool = try await Self.failedSpool(ws)
         let sidecar = ws.spool + "/failed/two.failures.ndjson"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: sidecar))
         handle.seekToEndOfFile()
