@@ -2,6 +2,7 @@ import Foundation
 import HookSpoolReceiver
 import InMemoryLogging
 import Logging
+import Synchronization
 import Testing
 @testable import HookSpool
 
@@ -37,6 +38,9 @@ struct MetricsTests {
         try ws.drop("orders.ndjson", [#"{"id":"o1","type":"order.created"}"#, #"{"id":"o2","type":"order.paid"}"#, "not json"])
         try ws.drop("invoices.ndjson", [#"{"id":"i1","type":"invoice.sent"}"#])
         let invoicesBytes = "{\"id\":\"i1\",\"type\":\"invoice.sent\"}\n".utf8.count
+        // Handed over two hours ago: the deferred file keeps that time, and its age counts from it.
+        let handedOver = Int64(Date().timeIntervalSince1970) - 7200
+        try FileSystem.setModificationTime(ws.spool + "/incoming/invoices.ndjson", seconds: handedOver)
         // A producer's file still being written, and a name runs ignore: neither is backlog.
         try Data("{}".utf8).write(to: URL(fileURLWithPath: ws.spool + "/incoming/.late.ndjson.tmp"))
 
@@ -90,6 +94,22 @@ struct MetricsTests {
             #expect(parsed.value("hookspool_spool_backlog_bytes", ["folder": "deferred"]) == Double(invoicesBytes))
             #expect(parsed.value("hookspool_spool_backlog_files", ["folder": "incoming"]) == 0)
             #expect(parsed.value("hookspool_spool_backlog_files", ["folder": "processing"]) == 0)
+            #expect(parsed.value("hookspool_spool_backlog_files", ["folder": "failed"]) == 1, "orders.ndjson, not its sidecar")
+            let deferredAge = try #require(parsed.value("hookspool_spool_oldest_age_seconds", ["folder": "deferred"]))
+            #expect(deferredAge >= 7200 && deferredAge < 7200 + 120)
+            #expect(parsed.value("hookspool_spool_oldest_age_seconds", ["folder": "incoming"]) == 0, "none waits")
+            let failedAge = try #require(parsed.value("hookspool_spool_oldest_age_seconds", ["folder": "failed"]))
+            #expect(failedAge >= 0 && failedAge < 120)
+
+            // The counters start with the first run's figures, every endpoint's series from 0.
+            // prometheus_client names a counter's family without `_total`.
+            #expect(parsed.family("hookspool_deliveries")?.type == "counter")
+            #expect(parsed.family("hookspool_attempts")?.type == "counter")
+            #expect(parsed.value("hookspool_deliveries_total", ["endpoint": "ok", "outcome": "delivered"]) == 3)
+            #expect(parsed.value("hookspool_deliveries_total", ["endpoint": "gone", "outcome": "failed"]) == 1)
+            #expect(parsed.value("hookspool_deliveries_total", ["endpoint": "busy", "outcome": "deferred"]) == 1)
+            #expect(parsed.value("hookspool_deliveries_total", ["endpoint": "busy", "outcome": "failed"]) == 0)
+            #expect(parsed.value("hookspool_attempts_total", ["endpoint": "busy", "code": "503"]) == 2)
 
             // A clean run (the deferred file is not due yet): exit 0 sets the last success.
             try ws.drop("clean.ndjson", [#"{"id":"c1","type":"user.signup"}"#])
@@ -100,6 +120,13 @@ struct MetricsTests {
             #expect(success == clean.value("hookspool_last_run_timestamp_seconds"))
             #expect(clean.value("hookspool_last_run_exit_code") == 0)
             #expect(clean.value("hookspool_last_run_deliveries", ["endpoint": "ok", "outcome": "delivered"]) == 1)
+            // The permanent failure of the first run stays in the counter, though this run had none.
+            #expect(clean.value("hookspool_last_run_deliveries", ["endpoint": "gone", "outcome": "failed"]) == 0)
+            #expect(clean.value("hookspool_deliveries_total", ["endpoint": "gone", "outcome": "failed"]) == 1)
+            #expect(clean.value("hookspool_deliveries_total", ["endpoint": "ok", "outcome": "delivered"]) == 4)
+            #expect(clean.value("hookspool_attempts_total", ["endpoint": "ok", "code": "200"]) == 4)
+            #expect(clean.value("hookspool_attempts_total", ["endpoint": "busy", "code": "503"]) == 2, "a code of an earlier run stays")
+            #expect(clean.value("hookspool_spool_backlog_files", ["folder": "failed"]) == 1, "failed/ waits until replayed")
 
             // A failing run (an invalid line) keeps the previous last success.
             try ws.drop("bad.ndjson", [#"{"id":"b1","type":"user.signup"}"#, "{broken"])
@@ -111,7 +138,7 @@ struct MetricsTests {
         }
         // Written by rename: no temporary file is left beside it.
         let left = try FileManager.default.contentsOfDirectory(atPath: ws.root + "/metrics")
-        #expect(left == ["hookspool.prom"])
+        #expect(left.sorted() == [".hookspool.prom.lock", "hookspool.prom"])
     }
 
     @Test("label values and help text are escaped so the parser reads them back exactly", parserTrait)
@@ -129,15 +156,24 @@ struct MetricsTests {
         histogram.record(.milliseconds(3))
         histogram.record(.milliseconds(30))
         let text = MetricsTextfile.render(MetricsTextfile.Input(
-            report: report, latency: [histogram], backlog: nil, exitStatus: .ok, finishedAt: 1_767_225_601.5, lastSuccess: 1_767_225_601.5
-        ))
+            report: report, latency: [histogram], backlog: nil, exitStatus: .ok, finishedAt: 1_767_225_601.5
+        ), carried: MetricsTextfile.Carried(attempts: [MetricsTextfile.CounterKey(endpoint: odd, value: "503"): 7]))
         let parsed = try await PrometheusParser.parse(text)
         #expect(parsed.value("hookspool_last_run_deliveries", ["endpoint": odd, "outcome": "delivered"]) == 2)
         #expect(parsed.value("hookspool_last_run_attempt_duration_seconds_bucket", ["endpoint": odd, "le": "0.005"]) == 1)
         #expect(parsed.value("hookspool_last_run_attempt_duration_seconds_bucket", ["endpoint": odd, "le": "0.05"]) == 2)
         #expect(parsed.value("hookspool_last_run_duration_seconds") == 1.25)
         #expect(parsed.value("hookspool_last_run_timestamp_seconds") == 1_767_225_601.5)
+        #expect(parsed.value("hookspool_last_success_timestamp_seconds") == 1_767_225_601.5)
         #expect(parsed.family("hookspool_spool_backlog_files") == nil, "an unmeasured backlog is left out, not written as 0")
+        #expect(parsed.value("hookspool_attempts_total", ["endpoint": odd, "code": "503"]) == 7)
+        // What the next run reads back is what this one wrote.
+        let carried = MetricsTextfile.carried(from: text)
+        #expect(carried.attempts == [
+            MetricsTextfile.CounterKey(endpoint: odd, value: "503"): 7, MetricsTextfile.CounterKey(endpoint: odd, value: "200"): 2,
+        ])
+        #expect(carried.deliveries[MetricsTextfile.CounterKey(endpoint: odd, value: "delivered")] == 2)
+        #expect(carried.lastSuccess == 1_767_225_601.5)
     }
 
     @Test("escaping rules of the text format")
@@ -176,5 +212,74 @@ struct MetricsTests {
             #expect(dryOutcome.exitStatus == .ok)
             #expect(!FileManager.default.fileExists(atPath: ws.root + "/dry"))
         }
+    }
+
+    /// A report of one run in which endpoint `name` delivered `delivered` events with `code` answers.
+    static func report(endpoint name: String, delivered: Int, code: String = "200") -> RunReport {
+        var report = RunReport(
+            runID: "r", startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:00:01Z", durationMs: 10, dryRun: false,
+            totals: RunReport.Totals(), endpoints: [], files: [], failures: [], failuresOmitted: 0, errors: []
+        )
+        var summary = RunReport.EndpointSummary(name: name, url: "https://x.example/", latencyMs: RunReport.Latency())
+        summary.delivered = delivered
+        summary.statusCodes = [code: delivered]
+        report.endpoints = [summary]
+        return report
+    }
+
+    @Test("runs that overlap add up: the file is read, updated and replaced under a lock")
+    func overlappingRuns() async throws {
+        let ws = try TestWorkspace()
+        let textfile = MetricsTextfile(path: ws.root + "/metrics/hookspool.prom")
+        let runs = 40
+        let failures = Mutex(0)
+        // Real threads, each opening the lock on its own, as separate processes would.
+        DispatchQueue.concurrentPerform(iterations: runs) { _ in
+            let input = MetricsTextfile.Input(
+                report: Self.report(endpoint: "orders", delivered: 1), latency: [], backlog: nil, exitStatus: .ok, finishedAt: 1_767_225_600
+            )
+            do throws(FileSystemError) {
+                try textfile.update(input)
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        let carried = MetricsTextfile.carried(from: try String(contentsOfFile: textfile.path, encoding: .utf8))
+        #expect(carried.deliveries[MetricsTextfile.CounterKey(endpoint: "orders", value: "delivered")] == Double(runs))
+        #expect(carried.attempts[MetricsTextfile.CounterKey(endpoint: "orders", value: "200")] == Double(runs))
+    }
+
+    @Test("a damaged file restarts only the series it damaged; an endpoint gone from the config drops out")
+    func damagedFile() throws {
+        let text = """
+            # HELP hookspool_deliveries_total x
+            hookspool_deliveries_total{endpoint="orders",outcome="delivered"} 12
+            hookspool_deliveries_total{endpoint="orders",outcome="failed"} -3
+            hookspool_deliveries_total{endpoint="orders",outcome="deferred"} NaN
+            hookspool_deliveries_total{endpoint="orders",outcome="failed" 5
+            hookspool_deliveries_total{endpoint="old",outcome="delivered"} 99
+            hookspool_attempts_total{endpoint="orders",code="200"} 12 garbage
+            hookspool_attempts_total{endpoint="orders"} 4
+            \u{00}\u{FF}{"not":"metrics"}
+            hookspool_last_success_timestamp_seconds +Inf
+            """
+        let carried = MetricsTextfile.carried(from: text)
+        #expect(carried.deliveries == [
+            MetricsTextfile.CounterKey(endpoint: "orders", value: "delivered"): 12, MetricsTextfile.CounterKey(endpoint: "old", value: "delivered"): 99,
+        ])
+        #expect(carried.attempts.isEmpty)
+        #expect(carried.lastSuccess == nil)
+
+        let next = MetricsTextfile.render(MetricsTextfile.Input(
+            report: Self.report(endpoint: "orders", delivered: 2), latency: [], backlog: nil, exitStatus: .failures, finishedAt: 1_767_225_600
+        ), carried: carried)
+        let after = MetricsTextfile.carried(from: next)
+        #expect(after.deliveries == [
+            MetricsTextfile.CounterKey(endpoint: "orders", value: "delivered"): 14,
+            MetricsTextfile.CounterKey(endpoint: "orders", value: "failed"): 0,
+            MetricsTextfile.CounterKey(endpoint: "orders", value: "deferred"): 0,
+        ])
+        #expect(after.lastSuccess == nil, "no run has exited 0")
     }
 }

@@ -5,24 +5,20 @@ extension BatchRun {
     /// Writes `metrics.textfile` for a finished run (never for a dry run); false, logged, when it cannot be written.
     ///
     /// `status` is the exit status the run ends with if the write succeeds; `hookspool_last_success_timestamp_seconds`
-    /// becomes `finished` when it is 0, and otherwise keeps the value of the previous file.
+    /// becomes `finished` when it is 0, and otherwise keeps the value of the previous file, as the counters add to it.
     func writeMetrics(_ report: RunReport, status: ExitStatus, finished: Date, ledger: Ledger, logger: Logger) -> Bool {
         guard !dryRun, let path = config.metricsTextfile else { return true }
         let textfile = MetricsTextfile(path: path)
         let finishedAt = (finished.timeIntervalSince1970 * 1000).rounded() / 1000
-        let previous = textfile.previousLastSuccess()
-        // Overlapping runs: the newest success wins, whichever run writes last.
-        let lastSuccess = status == .ok ? max(previous ?? 0, finishedAt) : previous
         let input = MetricsTextfile.Input(
             report: report,
             latency: ledger.latencyHistograms(),
             backlog: SpoolBacklog.measure(Spool(root: config.spoolDirectory)),
             exitStatus: status,
-            finishedAt: finishedAt,
-            lastSuccess: lastSuccess
+            finishedAt: finishedAt
         )
         do {
-            try textfile.write(input)
+            try textfile.update(input)
             return true
         } catch {
             logger.error("cannot write the metrics textfile", metadata: ["hookspool.metrics": "\(path)", "error": "\(error)"])

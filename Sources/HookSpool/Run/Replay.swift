@@ -86,8 +86,7 @@ public enum Replay {
 
     /// The files in `failed/` that have failures recorded (a sidecar), by name.
     public static func failedFiles(spool: Spool) throws -> [String] {
-        let names = Set(try FileSystem.list(spool.failed))
-        return names.filter { Spool.isReadyName($0) && names.contains(Spool.sidecarName(for: $0)) && $0 != Spool.sidecarName(for: $0) }.sorted()
+        Spool.failedFileNames(in: Set(try FileSystem.list(spool.failed))).sorted()
     }
 
     /// The failed deliveries of `file` that `filter` picks, without changing anything (`--dry-run`).

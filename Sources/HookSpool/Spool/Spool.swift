@@ -56,6 +56,11 @@ public struct Spool: Sendable {
         return endsWith(name, ".ndjson") || endsWith(name, ".jsonl")
     }
 
+    /// The event files among the names of `failed/`: ready names with a sidecar beside them.
+    static func failedFileNames(in names: Set<String>) -> [String] {
+        names.filter { isReadyName($0) && names.contains(sidecarName(for: $0)) && $0 != sidecarName(for: $0) }
+    }
+
     /// Whether a name's first byte is a dot: a producer's temporary name, or one of hookspool's
     /// helpers. Bytes, not characters: `"." + "\u{301}x"` is one character that is not `"."`.
     static func isHidden(_ name: String) -> Bool {
