@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import ArgumentParser
+import Foundation
 import HookSpool
 
 /// `hookspool enqueue [FILE…]`: hand NDJSON over to the spool safely, checked line by line.
@@ -18,7 +19,9 @@ struct EnqueueCommand: ParsableCommand {
             only then writes it as one new spool file: a hidden temporary name in incoming/, fsync, \
             rename, fsync of the folder. Prints each new file's path. A bad line in any input \
             enqueues nothing: exit 65, each bad line's number and reason on standard error. \
-            Exit 74 when the spool cannot be written; 78 for a config error.
+            Exit 74 when the spool cannot be written; 78 for a config error. A producer that may not \
+            read the config (it names the secrets) gives --spool instead: lines are then checked with \
+            the default limits.
             """
     )
 
@@ -27,9 +30,26 @@ struct EnqueueCommand: ParsableCommand {
 
     @OptionGroup var configOptions: ConfigOptions
 
+    @Option(name: .long, help: ArgumentHelp("The spool folder, instead of reading the config; lines are checked with the default limits (1 MiB a line).", valueName: "DIR"))
+    var spool: String?
+
+    func validate() throws {
+        if spool != nil && configOptions.config != ConfigOptions.defaultPath {
+            throw ValidationError("give --config or --spool, not both")
+        }
+    }
+
     func run() throws {
-        let config = try configOptions.load()
-        let spool = Spool(root: config.spoolDirectory, maxFileBytes: config.limits.maxFileBytes)
+        let limits: Limits
+        let spool: Spool
+        if let folder = self.spool {
+            limits = Limits()
+            spool = Spool(root: URL(fileURLWithPath: folder).standardizedFileURL.path, maxFileBytes: limits.maxFileBytes)
+        } else {
+            let config = try configOptions.load()
+            limits = config.limits
+            spool = Spool(root: config.spoolDirectory, maxFileBytes: limits.maxFileBytes)
+        }
         // Every input is checked and staged before any is handed over: a bad line anywhere enqueues nothing.
         var staged: [Enqueue.Staged] = []
         var failed = false
@@ -42,7 +62,7 @@ struct EnqueueCommand: ParsableCommand {
             }
             defer { if fd != 0 { close(fd) } }
             do {
-                staged.append(try Enqueue.stage(from: fd, source: source, stem: source == "-" ? "stdin" : Self.stem(of: source), spool: spool, limits: config.limits))
+                staged.append(try Enqueue.stage(from: fd, source: source, stem: source == "-" ? "stdin" : Self.stem(of: source), spool: spool, limits: limits))
             } catch .badLines(let lines) {
                 for line in lines { printError("hookspool enqueue: \(line)") }
                 failed = true

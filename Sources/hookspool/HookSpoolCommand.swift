@@ -65,8 +65,11 @@ extension LogLineFormat: ExpressibleByArgument {}
 
 /// Options of commands that read a config file.
 struct ConfigOptions: ParsableArguments {
+    /// The config file when none is given.
+    static let defaultPath = "config.yaml"
+
     @Option(name: .long, help: "The config file.")
-    var config: String = "config.yaml"
+    var config: String = defaultPath
 
     /// Loads the config, printing every mistake and exiting 78 if there is one.
     func load() throws -> Config {

@@ -40,6 +40,34 @@ struct EnqueueTests {
         #expect(outcome.report.totals.events == 3 && outcome.report.totals.invalidLines == 0)
     }
 
+    @Test("a producer that may not read the config gives --spool: the default limits apply; not with --config too")
+    func spoolWithoutConfig() async throws {
+        let ws = try TestWorkspace()
+        let config = try Self.config(ws)
+        try FileManager.default.createDirectory(atPath: ws.spool + "/incoming", withIntermediateDirectories: true)
+        // As deployed: the config (it names the secrets) is not the producer's to read.
+        #expect(chmod(config, 0) == 0)
+        let refused = try await HookSpoolBinary.run(["enqueue", "--config", config], in: ws.root, stdin: #"{"type":"t"}"# + "\n")
+        #expect(refused.status == 78, "\(refused.output)")
+
+        // 2 KiB is over the config's 1 KiB limit but within the default 1 MiB.
+        let big = #"{"type":"t","data":""# + String(repeating: "x", count: 2048) + #""}"#
+        let result = try await HookSpoolBinary.run(["enqueue", "--spool", "spool"], in: ws.root, stdin: big + "\n")
+        #expect(result.status == 0, "\(result.output)")
+        let path = result.stdout.trimmingCharacters(in: .newlines)
+        #expect(path.hasSuffix("/spool/incoming/" + (Self.incoming(ws).first ?? "-")), "\(path)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == big + "\n")
+
+        let tooBig = String(repeating: "y", count: (1 << 20) + 1)
+        let over = try await HookSpoolBinary.run(["enqueue", "--spool", ws.spool], in: ws.root, stdin: #"{"type":"t","data":""# + tooBig + "\"}\n")
+        #expect(over.status == 65, "\(over.output)")
+
+        let both = try await HookSpoolBinary.run(["enqueue", "--spool", ws.spool, "--config", config], in: ws.root, stdin: "")
+        #expect(both.status == 64 && both.stderr.contains("not both"), "\(both.output)")
+        #expect(Self.incoming(ws).count == 1)
+        _ = chmod(config, 0o600)
+    }
+
     @Test("a bad line anywhere enqueues nothing: exit 65, each bad line's number and reason; nothing left in incoming/")
     func badLines() async throws {
         let ws = try TestWorkspace()

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Hand events to hookspool: write a temporary name, fsync, then rename (atomic).
 
-Where the hookspool binary is installed, `hookspool enqueue --config CONFIG` does this and also
-checks every line as a run would (see produce.sh); this file shows the same hand-off for a
+Where the hookspool binary is installed, `hookspool enqueue --spool SPOOL_DIR` does this and also
+checks every line (see produce.sh); this file shows the same hand-off for a
 producer that only has Python.
 
 The file is made 0640: in a shared spool (incoming/ setgid hookspool) the service reads it through
