@@ -69,6 +69,10 @@ struct EnqueueCommand: ParsableCommand {
             } catch .unusable(let why) {
                 printError("hookspool enqueue: \(why)")
                 failed = true
+            } catch .noSpool(let why) {
+                staged.forEach { $0.discard() }
+                printError("hookspool enqueue: \(why); nothing enqueued")
+                throw ExitCode(ExitStatus.ioError.rawValue)
             } catch .io(let error) {
                 staged.forEach { $0.discard() }
                 printError("hookspool enqueue: \(error); nothing enqueued")
@@ -80,9 +84,10 @@ struct EnqueueCommand: ParsableCommand {
             printError("hookspool enqueue: nothing enqueued")
             throw ExitCode(ExitStatus.dataError.rawValue)
         }
+        var unsynced: FileSystemError?
         for (index, file) in staged.enumerated() {
             do {
-                try file.commit()
+                if let failure = try file.commit() { unsynced = failure }
             } catch {
                 staged[(index + 1)...].forEach { $0.discard() }
                 let done = staged[..<index].map { "\(spool.incoming)/\($0.name)" }
@@ -90,6 +95,11 @@ struct EnqueueCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.ioError.rawValue)
             }
             print("\(spool.incoming)/\(file.name)")
+        }
+        if let unsynced {
+            // Handed over, so a retry would deliver the events twice; but a power loss could still undo it.
+            printError("hookspool enqueue: the files printed are enqueued (do not enqueue them again), but \(unsynced): they may not survive a power loss")
+            throw ExitCode(ExitStatus.ioError.rawValue)
         }
     }
 

@@ -68,6 +68,24 @@ struct EnqueueTests {
         _ = chmod(config, 0o600)
     }
 
+    @Test("as deployed, incoming/ is write-and-search only (3733): the hand-over works and says so; no incoming/ is exit 74")
+    func writeOnlyIncoming() async throws {
+        let ws = try TestWorkspace()
+        try FileManager.default.createDirectory(atPath: ws.spool + "/incoming", withIntermediateDirectories: true)
+        // Not readable by the producer, so its folder cannot be opened to fsync.
+        #expect(chmod(ws.spool + "/incoming", 0o333) == 0)
+        defer { _ = chmod(ws.spool + "/incoming", 0o750) }
+        let result = try await HookSpoolBinary.run(["enqueue", "--spool", ws.spool], in: ws.root, stdin: #"{"type":"t"}"# + "\n")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(!result.stderr.contains("nothing enqueued"), "\(result.output)")
+        let path = result.stdout.trimmingCharacters(in: .newlines)
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_size == 13, "\(path)")
+
+        let missing = try await HookSpoolBinary.run(["enqueue", "--spool", ws.root + "/nowhere"], in: ws.root, stdin: #"{"type":"t"}"# + "\n")
+        #expect(missing.status == 74 && missing.stderr.contains("create the spool first"), "\(missing.output)")
+    }
+
     @Test("a bad line anywhere enqueues nothing: exit 65, each bad line's number and reason; nothing left in incoming/")
     func badLines() async throws {
         let ws = try TestWorkspace()

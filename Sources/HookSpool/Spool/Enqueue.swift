@@ -26,6 +26,8 @@ public enum Enqueue {
         case badLines([BadLine])
         /// The input is larger than `limits.max_file_bytes`, or empty.
         case unusable(String)
+        /// `incoming/` is missing or not a folder (exit 74, as for an I/O error).
+        case noSpool(String)
         case io(FileSystemError)
     }
 
@@ -48,12 +50,23 @@ public enum Enqueue {
         }
 
         /// Renames it into `incoming/` (never over an existing file) and fsyncs the folder.
-        public func commit() throws(FileSystemError) {
+        ///
+        /// - Returns: nil, or why the folder's fsync failed after the rename: the file is handed over
+        ///   then, but may not survive a power loss. A folder the producer may not read (mode 3733, as
+        ///   deployed) cannot be opened to fsync; that is not a failure.
+        /// - Throws: `FileSystemError` when the rename fails: nothing was handed over.
+        @discardableResult
+        public func commit() throws(FileSystemError) -> FileSystemError? {
             guard try FileSystem.moveNoReplace(temporary, to: "\(incoming)/\(name)") else {
                 throw FileSystemError(operation: "rename", path: "\(incoming)/\(name)", code: EEXIST)
             }
             pending = false
-            try FileSystem.syncDirectory(incoming)
+            do {
+                try FileSystem.syncDirectory(incoming)
+            } catch {
+                return error.code == EACCES || error.code == EPERM ? nil : error
+            }
+            return nil
         }
 
         /// Removes it: nothing of it reaches a run.
@@ -71,7 +84,7 @@ public enum Enqueue {
         let incoming = spool.incoming
         var folder = stat()
         guard stat(incoming, &folder) == 0, (folder.st_mode & S_IFMT) == S_IFDIR else {
-            throw .unusable("\(incoming) is not a folder: create the spool first (hookspool run does, as the service's user)")
+            throw .noSpool("\(incoming) is not a folder: create the spool first (hookspool run does, as the service's user)")
         }
         let temporary = "\(incoming)/.enqueue.\(FileSystem.randomHex()).tmp"
         let fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
