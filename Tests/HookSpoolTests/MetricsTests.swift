@@ -250,6 +250,24 @@ struct MetricsTests {
         #expect(carried.attempts[MetricsTextfile.CounterKey(endpoint: "orders", value: "200")] == Double(runs))
     }
 
+    @Test("a previous file that cannot be read is an error, not a silent restart of the counters; a read-only lock file still locks")
+    func unreadablePrevious() throws {
+        let ws = try TestWorkspace()
+        let textfile = MetricsTextfile(path: ws.root + "/metrics/hookspool.prom")
+        let input = MetricsTextfile.Input(
+            report: Self.report(endpoint: "orders", delivered: 1), latency: [], backlog: nil, exitStatus: .ok, finishedAt: 1_767_225_600
+        )
+        try textfile.update(input)
+        // A lock file this user may only read (as one root left behind would be): flock works on it all the same.
+        #expect(chmod(textfile.lockPath, 0o444) == 0)
+        try textfile.update(input)
+        #expect(chmod(textfile.path, 0) == 0)
+        #expect(throws: FileSystemError.self) { try textfile.update(input) }
+        #expect(chmod(textfile.path, 0o644) == 0)
+        let carried = MetricsTextfile.carried(from: try String(contentsOfFile: textfile.path, encoding: .utf8))
+        #expect(carried.deliveries[MetricsTextfile.CounterKey(endpoint: "orders", value: "delivered")] == 2, "untouched by the failed update")
+    }
+
     @Test("a damaged file restarts only the series it damaged; an endpoint gone from the config drops out")
     func damagedFile() throws {
         let text = """

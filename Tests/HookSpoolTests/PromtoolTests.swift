@@ -47,7 +47,7 @@ struct PromtoolTests {
                 return trimmed.hasPrefix("- alert: ") ? String(trimmed.dropFirst("- alert: ".count)) : nil
             }
         let testText = try String(contentsOfFile: Self.alertsFolder + "/alerts.test.yml", encoding: .utf8)
-        #expect(alerts.count == 8)
+        #expect(alerts.count == 10)
         for alert in alerts {
             #expect(testText.contains("alertname: \(alert)\n        exp_alerts:\n          - exp_labels"), "\(alert) is never shown firing")
         }

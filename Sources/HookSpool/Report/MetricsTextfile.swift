@@ -13,7 +13,7 @@ public struct MetricsTextfile: Sendable {
         var report: RunReport
         /// Attempt latencies per endpoint, in the order of `report.endpoints`.
         var latency: [LatencyHistogram]
-        /// Nil when the spool could not be measured: the spool families are left out.
+        /// Nil when the spool could not be measured (or is measured by `update`): the spool families are left out.
         var backlog: SpoolBacklog?
         var exitStatus: ExitStatus
         /// When the run finished, in seconds since 1970.
@@ -49,13 +49,18 @@ public struct MetricsTextfile: Sendable {
         "\(FileSystem.parent(of: path))/.\(FileSystem.basename(of: path)).lock"
     }
 
-    /// Adds a run to the file, creating the folder if needed: under the lock, reads what the file carries, adds
-    /// this run to it and replaces the file.
+    /// Adds a run to the file, creating the folder if needed: under the lock, reads what the file carries,
+    /// measures the spool with `backlog`, adds this run and replaces the file.
     ///
-    /// - Throws: `FileSystemError` when the folder cannot be created, the lock taken within 30 s, or the file written.
-    func update(_ input: Input) throws(FileSystemError) {
+    /// - Throws: `FileSystemError` when the folder cannot be created, the lock taken within 30 s, the previous file
+    ///   read (anything but a missing file: the counters are not silently restarted), or the file written.
+    func update(_ input: Input, backlog: () -> SpoolBacklog? = { nil }) throws(FileSystemError) {
         try FileSystem.makeDirectory(FileSystem.parent(of: path))
-        let lock = FileSystem.openCreating(lockPath, O_RDWR | O_CLOEXEC | O_NOFOLLOW, mode: 0o600)
+        // 0644 and a read-only fallback: a lock file another user made first (root running a run by hand) still locks.
+        var lock = FileSystem.openCreating(lockPath, O_RDWR | O_CLOEXEC | O_NOFOLLOW, mode: 0o644)
+        if lock < 0 && (errno == EACCES || errno == EPERM) {
+            lock = open(lockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        }
         guard lock >= 0 else { throw .current("open", lockPath) }
         defer { FileSystem.closeDescriptor(lock) }
         let deadline = ContinuousClock.now + .seconds(30)
@@ -63,8 +68,11 @@ public struct MetricsTextfile: Sendable {
             guard ContinuousClock.now < deadline else { throw FileSystemError(operation: "lock", path: lockPath, code: EWOULDBLOCK) }
             usleep(10_000)
         }
-        let previous = (try? FileSystem.readAll(path, noFollow: true, maxBytes: 16 << 20)).flatMap { $0 }
+        let previous = try FileSystem.readAll(path, noFollow: true, maxBytes: 16 << 20)
         let carried = previous.map { Self.carried(from: String(decoding: $0, as: UTF8.self)) } ?? Carried()
+        var input = input
+        // Measured under the lock, so a run that waited for it does not write an older spool than the last one.
+        if input.backlog == nil { input.backlog = backlog() }
         // 0644: node_exporter, another user, reads it; it holds no secret.
         try FileSystem.writeAtomically(Array(Self.render(input, carried: carried).utf8), to: path, mode: 0o644)
     }
@@ -139,8 +147,8 @@ public struct MetricsTextfile: Sendable {
 
     /// The exposition text after one run, adding it to what the previous file carried.
     ///
-    /// The counters keep the series of the endpoints the run knows (an endpoint removed from the config drops out),
-    /// each starting at 0, so `increase()` sees an endpoint's first failure.
+    /// The counters keep the series of the endpoints the run knows (an endpoint removed from the config drops out);
+    /// every outcome's series is written from an endpoint's first run, at 0 when that run had none.
     static func render(_ input: Input, carried: Carried) -> String {
         typealias Sample = PrometheusText.Sample
         let report = input.report

@@ -13,12 +13,12 @@ extension BatchRun {
         let input = MetricsTextfile.Input(
             report: report,
             latency: ledger.latencyHistograms(),
-            backlog: SpoolBacklog.measure(Spool(root: config.spoolDirectory)),
+            backlog: nil,
             exitStatus: status,
             finishedAt: finishedAt
         )
         do {
-            try textfile.update(input)
+            try textfile.update(input) { SpoolBacklog.measure(Spool(root: config.spoolDirectory)) }
             return true
         } catch {
             logger.error("cannot write the metrics textfile", metadata: ["hookspool.metrics": "\(path)", "error": "\(error)"])
