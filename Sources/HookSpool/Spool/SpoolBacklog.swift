@@ -57,10 +57,10 @@ struct SpoolBacklog: Sendable, Equatable {
         return SpoolBacklog(folders: folders)
     }
 
-    /// How long the oldest file of `folder` has waited at `now` (seconds since 1970): 0 for an empty folder or a
-    /// file time in the future.
+    /// How long the oldest file of `folder` has waited at `now` (seconds since 1970), in whole seconds (file times
+    /// are kept to the second): 0 for an empty folder or a file time in the future.
     static func age(_ folder: Folder, now: Double) -> Double {
         guard let oldest = folder.oldestModified else { return 0 }
-        return max(0, now - Double(oldest))
+        return max(0, (now - Double(oldest)).rounded(.down))
     }
 }
