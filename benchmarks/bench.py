@@ -253,10 +253,10 @@ def case_wrk(args, out):
 # ---------------------------------------------------------------------------- the Go peer
 
 class Receiver:
-    """The delay receiver (benchmarks/peer/receiver.go) on `count` loopback ports chosen by the kernel."""
+    """The delay receiver (benchmarks/peer/receiver.c) on `count` loopback ports chosen by the kernel."""
 
     def __init__(self, args, delay, count=1):
-        self.proc = subprocess.Popen([args.go_receiver, "-delay", delay, "-count", str(count)], stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([args.receiver, "-delay", delay, "-count", str(count)], stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         self.ports = [int(p) for p in line.split()]
         if len(self.ports) != count:
@@ -590,7 +590,7 @@ def main():
     parser.add_argument("--ca", required=True)
     parser.add_argument("--nginx-pid", type=int)
     parser.add_argument("--go-dispatch", required=True)
-    parser.add_argument("--go-receiver", required=True)
+    parser.add_argument("--receiver", required=True)
     args = parser.parse_args()
     args.http_ports = [int(p) for p in args.http_ports.split()]
 

@@ -16,7 +16,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 
 need=()
-for tool in nginx:nginx-light wrk:wrk curl:curl hyperfine:hyperfine openssl:openssl python3:python3 go:golang-go; do
+for tool in nginx:nginx-light wrk:wrk curl:curl hyperfine:hyperfine openssl:openssl python3:python3 go:golang-go gcc:gcc; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 if ((${#need[@]})); then
@@ -37,9 +37,8 @@ BIN="${BENCH_BIN:-$ROOT/.build-static/release/hookspool}"
 # The peers: the Go program a user would write instead, and the receiver that answers after a delay.
 PEER="$ROOT/.build-bench/peer"
 mkdir -p "$PEER"
-for program in dispatch receiver; do
-    (cd "$HERE/peer" && GOCACHE="$PEER/cache" GO111MODULE=off go build -o "$PEER/$program" "$program.go")
-done
+(cd "$HERE/peer" && GOCACHE="$PEER/cache" GO111MODULE=off go build -o "$PEER/dispatch" dispatch.go)
+gcc -O2 -Wall -o "$PEER/receiver" "$HERE/peer/receiver.c"
 
 WORK="$(mktemp -d /tmp/hookspool-bench.XXXXXX)"
 NGINX_PID=""
@@ -130,4 +129,4 @@ python3 "$HERE/bench.py" \
     --bin "$BIN" --work "$WORK" --out "${BENCH_OUT:-$HERE/results.json}" \
     --http-ports "${PORTS[*]:0:5}" --https-port "${PORTS[5]}" --h2-port "${PORTS[6]}" \
     --ca "$WORK/tls/ca.pem" --nginx-pid "$NGINX_PID" \
-    --go-dispatch "$PEER/dispatch" --go-receiver "$PEER/receiver"
+    --go-dispatch "$PEER/dispatch" --receiver "$PEER/receiver"
