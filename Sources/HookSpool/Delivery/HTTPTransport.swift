@@ -242,9 +242,14 @@ final class ConnectionPool: Sendable {
             defer { idle.removeAll() }
             return idle
         }
-        for connection in parked {
-            try? await connection.channel.close()
+        // All at once: one after the other, 512 connections took some 30 ms to close at the end of a run.
+        let closed = parked.map { connection in
+            let promise = connection.channel.eventLoop.makePromise(of: Void.self)
+            connection.channel.close(promise: promise)
+            return promise.futureResult
         }
+        guard let loop = closed.first?.eventLoop else { return }
+        try? await EventLoopFuture.andAllComplete(closed, on: loop).get()
     }
 
     /// Opens a new connection, TLS set up when the endpoint is https.

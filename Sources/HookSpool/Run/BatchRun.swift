@@ -142,7 +142,9 @@ public struct BatchRun: Sendable {
             }
             context.ledger.readingFinished()
         }
-        for lane in lanes { await lane.transport.shutdown() }
+        await withDiscardingTaskGroup { group in
+            for lane in lanes { group.addTask { await lane.transport.shutdown() } }
+        }
         if !dryRun { health.recordRun(lanes) }
     }
 
