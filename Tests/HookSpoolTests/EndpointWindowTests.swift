@@ -26,22 +26,26 @@ struct EndpointWindowTests {
         #expect(window.size == 1)
     }
 
-    @Test("a window resumed from the last run starts at five and takes it at the first answer, never past the limit; a failure first forgets it")
+    @Test("a window resumed from the last run starts there (up to its start limit) and has it all at the first answer, never past the limit; a failure first forgets it")
     func resumed() async {
-        let window = EndpointWindow(limit: 64, resume: 48)
-        #expect(window.size == 5)
+        #expect(EndpointWindow(limit: 64, resume: 48).size == 48)
+        let window = EndpointWindow(limit: 64, resume: 48, startLimit: 16)
+        #expect(window.size == 16, "an equal part of the run's slots before the first answer")
+        #expect(EndpointWindow(limit: 64, resume: 48, startLimit: 2).size == 5, "never below a cold start")
+        #expect(EndpointWindow(limit: 64, startLimit: 16).size == 5, "no resume: a cold start")
         await Self.requests(1, on: window, answered: true)
         #expect(window.size == 48)
         await Self.requests(1, on: window, answered: true)
         #expect(window.size == 49, "then one more per answer, as always")
 
         let capped = EndpointWindow(limit: 16, resume: 48)
+        #expect(capped.size == 16)
         await Self.requests(1, on: capped, answered: true)
         #expect(capped.size == 16)
 
         let failed = EndpointWindow(limit: 64, resume: 48)
         await Self.requests(1, on: failed, answered: false)
-        #expect(failed.size == 2)
+        #expect(failed.size == 2, "half a cold start's window, not half the resumed one")
         await Self.requests(1, on: failed, answered: true)
         #expect(failed.size == 3, "a failure before any answer drops the resume")
     }

@@ -29,9 +29,10 @@ final class EndpointLane: Sendable {
     /// Its turns and its place in the spool's order, when it has `ordering: fifo` (and the run sends).
     let fifo: FifoLane?
 
+    /// `startLimit`: the most requests in flight before the endpoint's first answer, resumed window or not.
     init(
         endpoint: Endpoint, resolution: HostResolver.Resolution, transport: any Transport, share: AsyncSemaphore, tally: EndpointTally,
-        clock: any RunClock, from earlier: Earlier = Earlier(), fifo: FifoLane? = nil
+        clock: any RunClock, from earlier: Earlier = Earlier(), fifo: FifoLane? = nil, startLimit: Int = .max
     ) {
         self.endpoint = endpoint
         self.resolution = resolution
@@ -39,7 +40,7 @@ final class EndpointLane: Sendable {
         self.share = share
         self.tally = tally
         self.fifo = fifo
-        window = EndpointWindow(limit: endpoint.concurrency, resume: earlier.window)
+        window = EndpointWindow(limit: endpoint.concurrency, resume: earlier.window, startLimit: startLimit)
         rateLimiter = endpoint.rateLimit.map { RateLimiter(limit: $0, clock: clock) }
         retryPolicy = RetryPolicy(maxAttempts: endpoint.maxAttempts, backoff: endpoint.backoff)
         disabled = DisableSwitch(reason: earlier.disabledReason)

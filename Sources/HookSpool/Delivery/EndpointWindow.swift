@@ -5,8 +5,9 @@ import Synchronization
 /// up to its concurrency, and half as many after each connection failure, timeout, 429 or 503
 /// (Postfix's slow start). An endpoint that never answers holds few of the run's slots until its circuit opens.
 ///
-/// An endpoint that ended the last run healthy starts small too, but its first answer takes the
-/// window straight back to where that run left it (`resume`), instead of one more per answer.
+/// An endpoint that ended the last run healthy starts where that run left it (`resume`), up to an
+/// equal part of the run's concurrency (`startLimit`), so that one which stopped answering since
+/// holds no more than that of the others' slots; its first answer takes it the rest of the way.
 final class EndpointWindow: Sendable {
     /// Requests in flight allowed before the endpoint has answered anything: as many as open the
     /// circuit (`CircuitBreaker.threshold`), so an endpoint that never answers opens it after one timeout.
@@ -16,6 +17,8 @@ final class EndpointWindow: Sendable {
         var size: Int
         /// The window to take at the first answer, from the last run; nil once answered or failed.
         var resume: Int?
+        /// Before the first answer, the window a failure halves: a cold start's, whatever it resumed at.
+        var cold: Int
         var inFlight = 0
         var waiters = CircularBuffer<CheckedContinuation<Void, Never>>()
     }
@@ -25,12 +28,14 @@ final class EndpointWindow: Sendable {
     private let state: Mutex<State>
 
     /// A window for an endpoint of concurrency `limit`; `resume`: the window the last run ended
-    /// with, taken (up to `limit`) once this run has its first answer.
-    init(limit: Int, resume: Int? = nil) {
+    /// with, where this one starts (up to `startLimit`) and which it takes (up to `limit`) at its
+    /// first answer.
+    init(limit: Int, resume: Int? = nil, startLimit: Int = .max) {
         let limit = max(1, limit)
-        let size = min(limit, Self.initial)
+        let cold = min(limit, Self.initial)
+        let resume = resume.map { min(limit, $0) }.flatMap { $0 > cold ? $0 : nil }
         self.limit = limit
-        state = Mutex(State(size: size, resume: resume.map { min(limit, $0) }.flatMap { $0 > size ? $0 : nil }))
+        state = Mutex(State(size: max(cold, min(resume ?? cold, startLimit)), resume: resume, cold: cold))
     }
 
     /// The current window, for tests and logs.
@@ -71,7 +76,8 @@ final class EndpointWindow: Sendable {
                 state.size = max(min(limit, state.size + 1), state.resume ?? 0)
                 state.resume = nil
             case false?:
-                state.size = max(1, state.size / 2)
+                // Before any answer, from a cold start's window: the last run's health no longer holds.
+                state.size = max(1, (state.resume == nil ? state.size : state.cold) / 2)
                 state.resume = nil
             case nil: break
             }

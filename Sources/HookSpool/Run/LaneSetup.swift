@@ -18,12 +18,14 @@ struct LaneSetup: Sendable {
         let (resolutions, pins) = await HostResolver.resolve(endpoints)
         for (endpoint, resolution) in zip(endpoints, resolutions) { log(resolution, of: endpoint) }
         let known = knownHealth()
+        // A healthy endpoint's resumed window, before its first answer: an equal part of the slots.
+        let startLimit = max(EndpointWindow.initial, context.config.delivery.concurrency / max(1, endpoints.count))
         return zip(endpoints, resolutions).enumerated().map { index, pair in
             let (endpoint, resolution) = pair
             let lane = EndpointLane(
                 endpoint: endpoint, resolution: resolution, transport: makeTransport(endpoint, pins[endpoint.url.host]),
                 share: AsyncSemaphore(permits: share, clock: context.clock), tally: context.ledger.tallies[index], clock: context.clock,
-                from: Self.earlier(known[endpoint.name]), fifo: fifoLane(for: endpoint)
+                from: Self.earlier(known[endpoint.name]), fifo: fifoLane(for: endpoint), startLimit: startLimit
             )
             if let reason = lane.disabled.reason {
                 lane.tally.disabled(because: reason)
