@@ -41,10 +41,15 @@ final class HTTP1Connection: Sendable {
     /// Sends one request; the future gives the answer, which says whether the connection may carry another.
     /// A failure's body is kept (its start), a success's only when `keepSuccessBody`.
     func send(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool) -> EventLoopFuture<HTTPAnswer> {
-        let promise = channel.eventLoop.makePromise(of: HTTPAnswer.self)
+        let loop = channel.eventLoop
+        let promise = loop.makePromise(of: HTTPAnswer.self)
         let handler = handler
-        channel.eventLoop.execute {
+        if loop.inEventLoop {
             handler.value.start(head: head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody, promise: promise)
+        } else {
+            loop.execute {
+                handler.value.start(head: head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody, promise: promise)
+            }
         }
         return promise.futureResult
     }

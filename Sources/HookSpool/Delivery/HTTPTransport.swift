@@ -54,14 +54,16 @@ struct HTTPTransport: Transport {
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: pool.requestTarget, headers: headers)
         do {
             var answer: HTTPAnswer
-            let (connection, reused) = try await pool.connection(deadline: ioDeadline)
-            do {
-                answer = try await exchange(head, body, on: connection, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
-            } catch HTTPExchangeError.closed where reused && !Task.isCancelled {
-                // A kept-alive connection the endpoint had closed: try once more on a new one, as
-                // curl does. Not a new attempt: the endpoint gave no answer to count.
-                let fresh = try await pool.connect(deadline: ioDeadline).get()
-                answer = try await exchange(head, body, on: fresh, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
+            if let parked = pool.idleConnection() {
+                do {
+                    answer = try await exchange(head, body, on: parked, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
+                } catch HTTPExchangeError.closed where !Task.isCancelled {
+                    // A kept-alive connection the endpoint had closed: try once more on a new one, as
+                    // curl does. Not a new attempt: the endpoint gave no answer to count.
+                    answer = try await exchangeOnNewConnection(head, body, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
+                }
+            } else {
+                answer = try await exchangeOnNewConnection(head, body, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
             }
             let latency = start.duration(to: clock.now)
             if pool.absoluteForm && answer.status == 407 {
@@ -95,6 +97,28 @@ struct HTTPTransport: Transport {
             try await sent.get()
         } onCancel: {
             connection.cancel()
+        }
+        if answer.reusable { pool.park(connection) }
+        return answer
+    }
+
+    /// Opens a connection and sends one request on it as soon as it is up, on its event loop (the
+    /// waiting task wakes once, for the answer); parks the connection when it may carry another.
+    private func exchangeOnNewConnection(
+        _ head: HTTPRequestHead, _ body: ByteBuffer, in pool: ConnectionPool, deadline: NIODeadline, keepSuccessBody: Bool
+    ) async throws -> HTTPAnswer {
+        let opened = OpeningConnection()
+        let sent = pool.connect(deadline: deadline).flatMap { connection -> EventLoopFuture<(HTTP1Connection, HTTPAnswer)> in
+            if opened.state.withLock({ $0.connection = connection; return $0.cancelled }) {
+                connection.close()
+                return connection.channel.eventLoop.makeFailedFuture(HTTPExchangeError.cancelled)
+            }
+            return connection.send(head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody).map { (connection, $0) }
+        }
+        let (connection, answer) = try await withTaskCancellationHandler {
+            try await sent.get()
+        } onCancel: {
+            opened.state.withLock { $0.cancelled = true; return $0.connection }?.cancel()
         }
         if answer.reusable { pool.park(connection) }
         return answer
@@ -151,6 +175,12 @@ struct HTTPTransport: Transport {
         if error is SocketAddressError { return .dnsError }
         return .networkError
     }
+}
+
+/// A connection being opened for a request: the connection once it is up, and whether the
+/// waiting task was cancelled meanwhile.
+private final class OpeningConnection: Sendable {
+    let state = Mutex<(connection: HTTP1Connection?, cancelled: Bool)>((nil, false))
 }
 
 /// The TLS contexts of a run's https endpoints: one per distinct `tls` setting, made on first use.
@@ -222,13 +252,13 @@ final class ConnectionPool: Sendable {
         self.absoluteForm = absoluteForm
     }
 
-    /// An idle connection that is still open (`reused`), or a new one.
-    func connection(deadline: NIODeadline) async throws -> (HTTP1Connection, reused: Bool) {
+    /// An idle connection that is still open, if there is one.
+    func idleConnection() -> HTTP1Connection? {
         while let parked = idle.withLock({ $0.popLast() }) {
-            if parked.isUsable { return (parked, true) }
+            if parked.isUsable { return parked }
             parked.close()
         }
-        return (try await connect(deadline: deadline).get(), false)
+        return nil
     }
 
     /// Takes back a connection that finished its exchange and may carry another.
