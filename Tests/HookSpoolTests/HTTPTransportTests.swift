@@ -21,9 +21,12 @@ struct HTTPTransportTests {
             transport = HTTPTransport(endpoint: endpoint, pinned: nil, tls: TLSContexts())
         }
 
-        func post(timeout: Duration = .seconds(10), attempt: Int = 1, keepSuccessBody: Bool = false) async -> Attempt {
+        func post(
+            timeout: Duration = .seconds(10), attempt: Int = 1, keepSuccessBody: Bool = false, extra: [(String, String)] = []
+        ) async -> Attempt {
             let event = Ping.makeEvent(now: Date())
-            let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) ?? HTTPHeaders()
+            var headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) ?? HTTPHeaders()
+            headers.add(contentsOf: extra)
             return await transport.post(
                 headers: headers, body: event.body, timeout: timeout, attempt: attempt, keepSuccessBody: keepSuccessBody
             )
@@ -109,6 +112,48 @@ struct HTTPTransportTests {
             let onFirst = requests.allSatisfy { $0.connection == 1 }
             #expect(indices == [0, 1, 2])
             #expect(onFirst)
+        }
+    }
+
+    @Test("the request on the wire: a POST of the target, the headers in order, the body, nothing else")
+    func requestBytes() async throws {
+        try await Self.withServer({ _ in .answer(status: 200, reason: "OK", body: "ok") }) { server, client in
+            let attempt = await client.post(extra: [("X-Tab", "a\tb"), ("X-Utf8", "Zoë 🚀")])
+            #expect(Self.status(attempt) == 200, "\(attempt.result)")
+            await Self.expectPostsAnswered200(client, count: 1)
+            let requests = server.requests
+            try #require(requests.count == 2)
+            let head = requests[0].head
+            #expect(head.method == .POST && head.uri == "/hook" && head.version == .http1_1)
+            let names = head.headers.map(\.name)
+            #expect(names.prefix(4) == ["Host", "Content-Type", "Content-Length", "User-Agent"])
+            #expect(names.suffix(2) == ["X-Tab", "X-Utf8"])
+            #expect(head.headers["X-Tab"] == ["a\tb"] && head.headers["X-Utf8"] == ["Zoë 🚀"])
+            #expect(head.headers["Content-Length"] == [String(requests[0].body.readableBytes)])
+            #expect(String(buffer: requests[0].body).hasPrefix(#"{"id":"evt_test_"#))
+            // Both on one connection: nothing was left over after the first request's body.
+            #expect(requests.map(\.connection) == [1, 1] && requests.map(\.index) == [0, 1])
+        }
+    }
+
+    /// What NIO's validator refused before the encoding was hookspool's: a line break would start a
+    /// header of the sender's choosing, or end the head early.
+    @Test(
+        "a header that would break the message is never sent, and no connection is opened for it",
+        arguments: [
+            ("X-Bad", "a\r\nX-Injected: 1"), ("X-Bad", "a\nb"), ("X-Bad", "a\rb"), ("X-Bad", "a\u{0}b"), ("X-Bad", "a\u{7F}b"),
+            ("Bad Name", "x"), ("X-Bad:", "x"), ("", "x"),
+        ]
+    )
+    func headerRefused(name: String, value: String) async throws {
+        try await Self.withServer({ _ in .answer(status: 200, reason: "OK", body: "ok") }) { server, client in
+            let attempt = await client.post(extra: [(name, value)])
+            #expect(Self.failure(attempt) == .networkError, "\(attempt.result)")
+            await Self.expectPostsAnswered200(client, count: 1)
+            let requests = server.requests
+            #expect(requests.count == 1 && requests.allSatisfy { $0.head.headers["X-Injected"].isEmpty && $0.head.headers["X-Bad"].isEmpty })
+            let connections = server.connections
+            #expect(connections == 1)
         }
     }
 

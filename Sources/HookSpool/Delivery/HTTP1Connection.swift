@@ -25,7 +25,7 @@ enum HTTPExchangeError: Error, Sendable {
 
 /// One keep-alive HTTP/1.1 connection carrying one request at a time.
 ///
-/// The request goes out as head, body and end with a single flush, so the kernel sees one write.
+/// The request goes out encoded in one buffer with a single flush, so the kernel sees one write.
 final class HTTP1Connection: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<ExchangeHandler>
@@ -38,17 +38,17 @@ final class HTTP1Connection: Sendable {
     /// Whether the connection can carry another request.
     var isUsable: Bool { channel.isActive }
 
-    /// Sends one request; the future gives the answer, which says whether the connection may carry another.
-    /// A failure's body is kept (its start), a success's only when `keepSuccessBody`.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool) -> EventLoopFuture<HTTPAnswer> {
+    /// Sends one POST, encoded by `RequestEncoding`; the future gives the answer, which says whether the
+    /// connection may carry another. A failure's body is kept (its start), a success's only when `keepSuccessBody`.
+    func send(_ request: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool) -> EventLoopFuture<HTTPAnswer> {
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: HTTPAnswer.self)
         let handler = handler
         if loop.inEventLoop {
-            handler.value.start(head: head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody, promise: promise)
+            handler.value.start(request: request, deadline: deadline, keepSuccessBody: keepSuccessBody, promise: promise)
         } else {
             loop.execute {
-                handler.value.start(head: head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody, promise: promise)
+                handler.value.start(request: request, deadline: deadline, keepSuccessBody: keepSuccessBody, promise: promise)
             }
         }
         return promise.futureResult
@@ -92,10 +92,10 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.context = nil
     }
 
-    func start(
-        head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool,
-        promise: EventLoopPromise<HTTPAnswer>
-    ) {
+    /// What the response decoder is shown of each request: it only needs the method.
+    private static let post = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+
+    func start(request: ByteBuffer, deadline: NIODeadline, keepSuccessBody: Bool, promise: EventLoopPromise<HTTPAnswer>) {
         guard let context, context.channel.isActive, current == nil else {
             promise.fail(HTTPExchangeError.closed(cause: closeCause))
             return
@@ -105,15 +105,9 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
             self?.deadlinePassed()
         }
         current = exchange
-        // A head the encoder refuses (a header value with a line break) fails this write, not the channel.
-        let headWritten = context.eventLoop.makePromise(of: Void.self)
-        headWritten.futureResult.assumeIsolated().whenFailure { [weak self] error in
-            self?.closeCause = self?.closeCause ?? error
-            self?.context?.close(promise: nil)
-        }
-        context.write(wrapOutboundOut(.head(head)), promise: headWritten)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        // The head tells the decoder an answer is due; `EncodedRequestWriter` sends only the bytes.
+        context.write(wrapOutboundOut(.head(Self.post)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(request))), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

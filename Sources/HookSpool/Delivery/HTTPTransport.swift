@@ -31,6 +31,7 @@ struct HTTPTransport: Transport {
     static let maxBodyRead = 64 << 10
     /// Bytes of the response body kept for the report.
     static let maxExcerpt = 1 << 10
+    private static let allocator = ByteBufferAllocator()
 
     /// POSTs `body` with `headers` (which carry `Host` and `Content-Length`); the attempt, connect
     /// to last byte, ends at `timeout`.
@@ -51,19 +52,22 @@ struct HTTPTransport: Transport {
         let ioDeadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9))
         var headers = headers
         if let authorization = pool.proxyAuthorization { headers.add(name: "Proxy-Authorization", value: authorization) }
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: pool.requestTarget, headers: headers)
+        guard let request = RequestEncoding.post(target: pool.requestTarget, headers: headers, body: body, allocator: Self.allocator) else {
+            // A header with a line break or a control character: never sent, nor any connection opened for it.
+            return Attempt(number: number, result: .failure(.networkError), latency: start.duration(to: clock.now))
+        }
         do {
             var answer: HTTPAnswer
             if let parked = pool.idleConnection() {
                 do {
-                    answer = try await exchange(head, body, on: parked, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
+                    answer = try await exchange(request, on: parked, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
                 } catch HTTPExchangeError.closed where !Task.isCancelled {
                     // A kept-alive connection the endpoint had closed: try once more on a new one, as
                     // curl does. Not a new attempt: the endpoint gave no answer to count.
-                    answer = try await exchangeOnNewConnection(head, body, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
+                    answer = try await exchangeOnNewConnection(request, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
                 }
             } else {
-                answer = try await exchangeOnNewConnection(head, body, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
+                answer = try await exchangeOnNewConnection(request, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
             }
             let latency = start.duration(to: clock.now)
             if pool.absoluteForm && answer.status == 407 {
@@ -89,10 +93,10 @@ struct HTTPTransport: Transport {
     /// Sends one request on `connection` and waits for the answer; parks the connection again when
     /// it may carry another request.
     private func exchange(
-        _ head: HTTPRequestHead, _ body: ByteBuffer, on connection: HTTP1Connection, in pool: ConnectionPool, deadline: NIODeadline,
+        _ request: ByteBuffer, on connection: HTTP1Connection, in pool: ConnectionPool, deadline: NIODeadline,
         keepSuccessBody: Bool
     ) async throws -> HTTPAnswer {
-        let sent = connection.send(head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody)
+        let sent = connection.send(request, deadline: deadline, keepSuccessBody: keepSuccessBody)
         let answer = try await withTaskCancellationHandler {
             try await sent.get()
         } onCancel: {
@@ -105,7 +109,7 @@ struct HTTPTransport: Transport {
     /// Opens a connection and sends one request on it as soon as it is up, on its event loop (the
     /// waiting task wakes once, for the answer); parks the connection when it may carry another.
     private func exchangeOnNewConnection(
-        _ head: HTTPRequestHead, _ body: ByteBuffer, in pool: ConnectionPool, deadline: NIODeadline, keepSuccessBody: Bool
+        _ request: ByteBuffer, in pool: ConnectionPool, deadline: NIODeadline, keepSuccessBody: Bool
     ) async throws -> HTTPAnswer {
         let opened = OpeningConnection()
         let sent = pool.connect(deadline: deadline).flatMap { connection -> EventLoopFuture<(HTTP1Connection, HTTPAnswer)> in
@@ -113,7 +117,7 @@ struct HTTPTransport: Transport {
                 connection.close()
                 return connection.channel.eventLoop.makeFailedFuture(HTTPExchangeError.cancelled)
             }
-            return connection.send(head, body: body, deadline: deadline, keepSuccessBody: keepSuccessBody).map { (connection, $0) }
+            return connection.send(request, deadline: deadline, keepSuccessBody: keepSuccessBody).map { (connection, $0) }
         }
         let (connection, answer) = try await withTaskCancellationHandler {
             try await sent.get()
@@ -332,13 +336,14 @@ final class ConnectionPool: Sendable {
         }
     }
 
-    /// TLS (for https endpoints), the HTTP/1.1 codec and the exchange handler.
+    /// TLS (for https endpoints), the writer of encoded requests, NIO's response decoder and the exchange handler.
     private static func addExchangeHandlers(to channel: any Channel, tls context: NIOSSLContext?, serverName: String?) throws {
         let pipeline = channel.pipeline.syncOperations
         if let context {
             try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
         }
-        try pipeline.addHTTPClientHandlers()
+        try pipeline.addHandler(EncodedRequestWriter())
+        try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
         try pipeline.addHandler(ExchangeHandler())
     }
 }
