@@ -270,6 +270,21 @@ struct HTTPTransportTests {
         }
     }
 
+    /// A connection keeps one timer across its exchanges: a later exchange's deadline, longer or
+    /// shorter than the one the timer was set for, is still the one that counts.
+    @Test("on a kept-alive connection each exchange times out at its own deadline", arguments: [(5.0, 0.4), (0.2, 0.8)])
+    func ownDeadline(first: Double, second: Double) async throws {
+        try await Self.withServer({ $0.index == 0 ? .answer(status: 200, reason: "OK", body: "ok") : .silence }) { server, client in
+            let answered = await client.post(timeout: .seconds(first))
+            #expect(Self.status(answered) == 200, "\(answered.result)")
+            let attempt = await client.post(timeout: .seconds(second))
+            #expect(Self.failure(attempt) == .timeout, "\(attempt.result)")
+            #expect(attempt.latency >= .seconds(second) && attempt.latency < .seconds(second + 1), "\(attempt.latency)")
+            let connections = server.connections
+            #expect(connections == 1)
+        }
+    }
+
     @Test("no answer within the timeout is a timeout")
     func noAnswer() async throws {
         try await Self.withServer({ _ in .silence }) { server, client in
