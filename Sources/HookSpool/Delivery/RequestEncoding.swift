@@ -12,23 +12,53 @@ enum RequestEncoding {
     /// The request, or nil when the target or a header would break the message (a control
     /// character, a line break in a value, a name that is not an RFC 9110 token).
     static func post(target: String, headers: HTTPHeaders, body: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
-        guard !target.isEmpty, target.utf8.allSatisfy(isTargetByte) else { return nil }
-        var size = 17 + target.utf8.count + body.readableBytes
+        guard !target.isEmpty else { return nil }
+        // "POST ", " HTTP/1.1\r\n" and the blank line; each header adds ": " and "\r\n".
+        var size = 18 + target.utf8.count
         for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
-        var buffer = allocator.buffer(capacity: size)
-        buffer.writeStaticString("POST ")
-        buffer.writeString(target)
-        buffer.writeStaticString(" HTTP/1.1\r\n")
-        for (name, value) in headers {
-            guard !name.isEmpty, name.utf8.allSatisfy(isNameByte), value.utf8.allSatisfy(isValueByte) else { return nil }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+        var buffer = allocator.buffer(capacity: size + body.readableBytes)
+        var valid = true
+        // One pass over each string: checked as it is copied, straight into the buffer's memory.
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { memory in
+            var out = Output(memory: memory)
+            out.put("POST ")
+            valid = out.put(target, isTargetByte)
+            out.put(" HTTP/1.1\r\n")
+            for (name, value) in headers where valid {
+                valid = !name.isEmpty && out.put(name, isNameByte)
+                out.put(": ")
+                valid = valid && out.put(value, isValueByte)
+                out.put("\r\n")
+            }
+            out.put("\r\n")
+            return valid ? out.count : 0
         }
-        buffer.writeStaticString("\r\n")
+        guard valid else { return nil }
         buffer.writeImmutableBuffer(body)
         return buffer
+    }
+
+    /// Bytes copied into memory that has room for them all (`post` measured them first).
+    private struct Output {
+        let memory: UnsafeMutableRawBufferPointer
+        var count = 0
+
+        mutating func put(_ text: StaticString) {
+            let bytes = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+            UnsafeMutableRawBufferPointer(rebasing: memory[count...]).copyMemory(from: bytes)
+            count += bytes.count
+        }
+
+        /// Copies `text`; false, and nothing copied, when a byte fails `test`.
+        mutating func put(_ text: String, _ test: (UInt8) -> Bool) -> Bool {
+            var text = text
+            return text.withUTF8 { bytes in
+                guard bytes.allSatisfy(test) else { return false }
+                UnsafeMutableRawBufferPointer(rebasing: memory[count...]).copyMemory(from: UnsafeRawBufferPointer(bytes))
+                count += bytes.count
+                return true
+            }
+        }
     }
 
     /// A request-target byte: printable ASCII other than space (URLs are percent-encoded by then).
