@@ -115,7 +115,7 @@ struct HTTPTransportTests {
         }
     }
 
-    @Test("the request on the wire: a POST of the target, the headers in order, the body, nothing else")
+    @Test("the request on the wire: a POST of the target, the headers in order, then the body")
     func requestBytes() async throws {
         try await Self.withServer({ _ in .answer(status: 200, reason: "OK", body: "ok") }) { server, client in
             let attempt = await client.post(extra: [("X-Tab", "a\tb"), ("X-Utf8", "Zoë 🚀")])
@@ -129,8 +129,8 @@ struct HTTPTransportTests {
             #expect(names.prefix(4) == ["Host", "Content-Type", "Content-Length", "User-Agent"])
             #expect(names.suffix(2) == ["X-Tab", "X-Utf8"])
             #expect(head.headers["X-Tab"] == ["a\tb"] && head.headers["X-Utf8"] == ["Zoë 🚀"])
-            #expect(head.headers["Content-Length"] == [String(requests[0].body.readableBytes)])
-            #expect(String(buffer: requests[0].body).hasPrefix(#"{"id":"evt_test_"#))
+            let sent = try JSONSerialization.jsonObject(with: Data(requests[0].body.readableBytesView)) as? [String: Any]
+            #expect((sent?["id"] as? String)?.hasPrefix("evt_test_") == true && sent?["type"] as? String == "webhook.test")
             // Both on one connection: nothing was left over after the first request's body.
             #expect(requests.map(\.connection) == [1, 1] && requests.map(\.index) == [0, 1])
         }
@@ -272,7 +272,7 @@ struct HTTPTransportTests {
 
     /// A connection keeps one timer across its exchanges: a later exchange's deadline, longer or
     /// shorter than the one the timer was set for, is still the one that counts.
-    @Test("on a kept-alive connection each exchange times out at its own deadline", arguments: [(5.0, 0.4), (0.2, 0.8)])
+    @Test("on a kept-alive connection each exchange times out at its own deadline", arguments: [(5.0, 0.4), (0.5, 1.0)])
     func ownDeadline(first: Double, second: Double) async throws {
         try await Self.withServer({ $0.index == 0 ? .answer(status: 200, reason: "OK", body: "ok") : .silence }) { server, client in
             let answered = await client.post(timeout: .seconds(first))

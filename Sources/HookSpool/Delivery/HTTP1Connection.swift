@@ -68,8 +68,9 @@ final class HTTP1Connection: Sendable {
 /// The pipeline's last handler: matches each request with its answer and enforces the deadline.
 ///
 /// One timer serves a connection's exchanges one after another: it is set for the first exchange's
-/// deadline and, when it fires on a later exchange whose deadline is still ahead, moved there.
-/// A timer per request (scheduled, then cancelled a millisecond later) took 4% of a delivery's CPU.
+/// deadline and, when it fires on a later exchange whose deadline is still ahead, moved there; an
+/// exchange with an earlier deadline than the timer's moves it at once. A timer per request
+/// (scheduled, then cancelled a millisecond later) took 3% of the user-space samples in a profile.
 final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
@@ -87,7 +88,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var current: Exchange?
     private var closeCause: (any Error)?
-    /// The connection's timer, and when it fires: never later than the current exchange's deadline.
+    /// The connection's timer, and when it fires: while an exchange runs, never later than its deadline.
     private var timer: (task: Scheduled<Void>, at: NIODeadline)?
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -179,13 +180,15 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         timer?.task.cancel()
         let task = loop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             guard let self else { return }
-            self.timerFired()
+            self.timerFired(setFor: deadline)
         }
         timer = (task, deadline)
     }
 
     /// Ends the current exchange if its deadline has passed, else waits for it; idle, the timer stops.
-    private func timerFired() {
+    private func timerFired(setFor deadline: NIODeadline) {
+        // A timer replaced after it fell due can still run: the one that replaced it stays.
+        guard timer?.at == deadline else { return }
         timer = nil
         guard let exchange = current, let loop = context?.eventLoop else { return }
         if exchange.deadline <= .now() {

@@ -53,7 +53,8 @@ struct HTTPTransport: Transport {
         var headers = headers
         if let authorization = pool.proxyAuthorization { headers.add(name: "Proxy-Authorization", value: authorization) }
         guard let request = RequestEncoding.post(target: pool.requestTarget, headers: headers, body: body, allocator: Self.allocator) else {
-            // A header with a line break or a control character: never sent, nor any connection opened for it.
+            // A header value with a line break or a control character, a name that is not a token, or
+            // a target with a space or a control character: never sent, nor any connection opened for it.
             return Attempt(number: number, result: .failure(.networkError), latency: start.duration(to: clock.now))
         }
         do {
