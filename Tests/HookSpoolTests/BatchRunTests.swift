@@ -38,6 +38,28 @@ struct BatchRunTests {
         #expect(transport.wasShutDown)
     }
 
+    @Test("once every event is read, each delivery that ends closes its endpoint's idle connections but those a retry still waiting could take")
+    func closesSpareConnections() async throws {
+        let ws = try TestWorkspace()
+        try ws.drop("a.ndjson", [#"{"id":"evt_1","type":"t"}"#, #"{"id":"evt_2","type":"t"}"#])
+        let clock = TestClock()
+        // The first attempt fails and waits for its retry (the clock stands still) while the other is answered.
+        let transport = ScriptedTransport([.status(500), .held(status: 200)], clock: clock)
+        let yaml = testConfig(endpoints: testEndpoint(port: 9), concurrency: 2, maxAttempts: 2, backoff: "{initial: 1s, max: 10s}")
+        let run = BatchRun(config: try ws.config(yaml), logger: .quiet, clock: clock) { _, _ in transport }
+        let task = Task { await run.run() }
+        await transport.untilHeld(1)
+        transport.open()
+        // Every event read: what the lane no longer needs is closed, but for the connection the retry may take.
+        await transport.untilKeptIdle(1)
+        let outcome = await clock.run { await task.value }
+        #expect(outcome.exitStatus == .ok)
+        #expect(transport.calls.count == 3)
+        let kept = transport.keptIdle
+        #expect(kept.first.map { $0 >= 1 } == true, "\(kept)")
+        #expect(kept.last == 0, "\(kept)")
+    }
+
     @Test("a dry run signs and counts with the scripted transport never called")
     func dryRun() async throws {
         let ws = try TestWorkspace()

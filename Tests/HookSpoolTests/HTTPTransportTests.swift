@@ -157,6 +157,19 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test("closeIdle closes the idle connections beyond those it keeps: the next post opens a new one")
+    func closeIdle() async throws {
+        try await Self.withServer({ _ in .answer(status: 200, reason: "OK", body: "ok") }) { server, client in
+            await Self.expectPostsAnswered200(client, count: 1)
+            client.transport.closeIdle(keeping: 1)
+            await Self.expectPostsAnswered200(client, count: 1)
+            #expect(server.connections == 1)
+            client.transport.closeIdle(keeping: 0)
+            await Self.expectPostsAnswered200(client, count: 1)
+            #expect(server.connections == 2)
+        }
+    }
+
     /// `serverCloses` false: the server says `Connection: close` but leaves the connection open, so
     /// only the client's own close keeps the next request off it.
     @Test("after an answer with Connection: close the next post opens a new connection", arguments: [true, false])

@@ -57,6 +57,12 @@ final class EndpointLane: Sendable {
 
     var name: String { endpoint.name }
 
+    /// Once the run has read every event: closes the idle connections that none of this endpoint's
+    /// deliveries still to send (waiting for a slot, or for a retry's backoff) could take.
+    func closeSpareConnections() {
+        transport.closeIdle(keeping: share.taken - window.inFlight)
+    }
+
     /// The key of this endpoint's delivery of line `line`, as the journal records it.
     func key(line: Int) -> DeliveryKey {
         DeliveryKey(line: line, endpoint: endpoint.name)

@@ -8,8 +8,8 @@ import Synchronization
 /// Sends one endpoint's POSTs over keep-alive HTTP/1.1 connections and turns whatever happens into an `Attempt`.
 ///
 /// Connections open as needed, so the dispatcher's limits (global and per endpoint) bound how
-/// many there are, and stay open for the rest of the run. Redirects are not followed and nothing
-/// is retried here: the dispatcher owns retries.
+/// many there are, and stay open until the run no longer needs them (`closeIdle`) or ends.
+/// Redirects are not followed and nothing is retried here: the dispatcher owns retries.
 struct HTTPTransport: Transport {
     private let pool: ConnectionPool
 
@@ -25,6 +25,11 @@ struct HTTPTransport: Transport {
     /// Closes every pooled connection.
     func shutdown() async {
         await pool.shutdown()
+    }
+
+    /// Closes the idle connections beyond the `keeping` most recently used.
+    func closeIdle(keeping: Int) {
+        pool.closeIdle(keeping: keeping)
     }
 
     /// Bytes of the response body read at most; the rest is dropped with the connection.
@@ -269,6 +274,17 @@ final class ConnectionPool: Sendable {
     /// Takes back a connection that finished its exchange and may carry another.
     func park(_ connection: HTTP1Connection) {
         idle.withLock { $0.append(connection) }
+    }
+
+    /// Closes the idle connections beyond the `keeping` most recently parked (the next to be taken).
+    func closeIdle(keeping: Int) {
+        let spare = idle.withLock { idle -> [HTTP1Connection] in
+            let count = idle.count - max(0, keeping)
+            guard count > 0 else { return [] }
+            defer { idle.removeFirst(count) }
+            return Array(idle.prefix(count))
+        }
+        for connection in spare { connection.close() }
     }
 
     /// Closes the idle connections.

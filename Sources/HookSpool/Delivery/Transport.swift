@@ -8,4 +8,11 @@ protocol Transport: Sendable {
     func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt
     /// Closes what the transport keeps open.
     func shutdown() async
+    /// Closes the idle connections beyond the `keeping` most recently used.
+    func closeIdle(keeping: Int)
+}
+
+extension Transport {
+    /// Keeps nothing idle to close (a scripted transport).
+    func closeIdle(keeping: Int) {}
 }

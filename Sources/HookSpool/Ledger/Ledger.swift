@@ -132,6 +132,11 @@ final class Ledger: Sendable {
         state.withLock { $0.readingFinished = true }
     }
 
+    /// Whether every file has been read.
+    var isReadingFinished: Bool {
+        state.withLock { $0.readingFinished }
+    }
+
     /// The live counters, for a progress display: one lock, a few integers copied.
     var progress: RunProgress {
         let (attempts, _) = attemptTotals()

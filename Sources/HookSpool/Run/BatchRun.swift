@@ -141,6 +141,8 @@ public struct BatchRun: Sendable {
                 if file.readingFinished(complete: complete) { await finisher.finish(file) }
             }
             context.ledger.readingFinished()
+            // From here each delivery that ends closes what its lane no longer needs; these are the lanes already idle.
+            for lane in lanes { lane.closeSpareConnections() }
         }
         await withDiscardingTaskGroup { group in
             for lane in lanes { group.addTask { await lane.transport.shutdown() } }

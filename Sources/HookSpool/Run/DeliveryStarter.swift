@@ -39,6 +39,8 @@ struct DeliveryStarter: Sendable {
             if let turn { lane.fifo?.finish(turn, in: file.name, outcome) }
             window.release()
             lane.share.release()
+            // Closed as they come free, not all at the end of the run: the last answers still come meanwhile.
+            if context.ledger.isReadingFinished { lane.closeSpareConnections() }
             context.ledger.record(outcome, row: finished.row, tally: lane.tally)
             if finished.last {
                 await finisher.finish(file)

@@ -19,10 +19,12 @@ final class AsyncSemaphore: Sendable {
 
     private let state: Mutex<State>
     private let clock: any RunClock
+    private let permits: Int
 
     init(permits: Int, clock: any RunClock = SystemClock()) {
         precondition(permits > 0, "a semaphore needs at least one permit")
         self.clock = clock
+        self.permits = permits
         state = Mutex(State(available: permits, lastRelease: clock.uptime))
     }
 
@@ -83,6 +85,11 @@ final class AsyncSemaphore: Sendable {
             state.available -= 1
             return true
         }
+    }
+
+    /// Permits held now.
+    var taken: Int {
+        permits - state.withLock { $0.available }
     }
 
     /// Whether a permit is free, and when (on the clock's `uptime`) one was last returned.

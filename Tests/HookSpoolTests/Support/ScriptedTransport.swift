@@ -30,6 +30,8 @@ final class ScriptedTransport: Transport {
         var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var opened = false
         var shutDown = false
+        var keptIdle: [Int] = []
+        var keptIdleWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state: Mutex<State>
@@ -77,6 +79,28 @@ final class ScriptedTransport: Transport {
         state.withLock { $0.shutDown = true }
     }
 
+    func closeIdle(keeping: Int) {
+        let woken = state.withLock { state in
+            state.keptIdle.append(keeping)
+            let count = state.keptIdle.count
+            defer { state.keptIdleWatchers.removeAll { $0.count <= count } }
+            return state.keptIdleWatchers.filter { $0.count <= count }.map(\.continuation)
+        }
+        for watcher in woken { watcher.resume() }
+    }
+
+    /// Returns once `closeIdle(keeping:)` has been called at least `count` times.
+    func untilKeptIdle(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.keptIdle.count >= count { return true }
+                state.keptIdleWatchers.append((count, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
     /// Lets every held attempt, now and later, answer.
     func open() {
         let waiting = state.withLock { state in
@@ -104,4 +128,6 @@ final class ScriptedTransport: Transport {
     var held: Int { state.withLock { $0.gate.count } }
     var maxInFlight: Int { state.withLock { $0.maxInFlight } }
     var wasShutDown: Bool { state.withLock { $0.shutDown } }
+    /// What each `closeIdle(keeping:)` call kept, in order.
+    var keptIdle: [Int] { state.withLock { $0.keptIdle } }
 }
