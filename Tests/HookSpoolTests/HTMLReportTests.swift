@@ -144,6 +144,40 @@ struct HTMLReportTests {
         #expect(!page.contains("This run as JSON"))
     }
 
+    @Test("numbers are written as printf writes them, and text with nothing to escape comes back as it is")
+    func formatting() {
+        let values: [Double] = [0, 0.05, 0.15, 0.25, 0.45, 1.005, 2.675, 9.95, 9.999, 99.95, 99.949, 999.5, 1234.5678, 1e15, -0.05, -3.25]
+        for value in values {
+            for decimals in 0...2 {
+                #expect(HTMLPage.fixed(value, decimals: decimals) == String(format: "%.*f", decimals, value), "\(value), \(decimals)")
+            }
+        }
+        #expect(HTMLPage.fixed(1e300, decimals: 2) == String(format: "%.2f", 1e300))
+        #expect(HTMLPage.fixed(-0.04, decimals: 1) == "-0.0")
+        // Values of every size, and the ties and near-ties of each.
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var mismatches: [String] = []
+        for _ in 0..<3000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let mantissa = Double(seed >> 11) / Double(1 << 53)
+            let exponent = Int(seed % 24) - 8
+            var value = mantissa * Double(sign: .plus, exponent: exponent * 2, significand: 1)
+            if seed % 3 == 0 { value = (value * 200).rounded() / 200 + (seed % 2 == 0 ? 0 : value.ulp) }
+            for decimals in 0...2 where HTMLPage.fixed(value, decimals: decimals) != String(format: "%.*f", decimals, value) {
+                mismatches.append("\(value) \(decimals)")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        #expect(HTMLPage.milliseconds(9.95) == "9.9 ms")
+        #expect(HTMLPage.milliseconds(12_345) == "12.3 s")
+        #expect(HTMLPage.percent(1999, of: 2000) == "99.95 %")
+        for text in ["orders-eu", "https://example.com/hook?x=1", "", "café", "a\u{85}b", "\u{9F}", "x&y", "tab\there", "\u{7F}", "©"] {
+            let slow = text.unicodeScalars.map { HTMLPage.escape(String($0)) }.joined()
+            #expect(HTMLPage.escape(text) == slow, "\(text.debugDescription)")
+        }
+        #expect(HTMLPage.escape("a\u{85}b") == "a\u{FFFD}b")
+    }
+
     @Test("control characters in a response body are neutralised")
     func controlCharacters() {
         #expect(HTMLPage.escape("a\u{1B}[31mred\u{0}b\tc\n") == "a\u{FFFD}[31mred\u{FFFD}b\tc\n")

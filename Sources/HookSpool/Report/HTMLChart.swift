@@ -126,6 +126,6 @@ enum HTMLChart {
     /// A coordinate with at most two decimals.
     static func format(_ value: Double) -> String {
         let rounded = (value * 100).rounded() / 100
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.2f", rounded)
+        return rounded == rounded.rounded() ? String(Int(rounded)) : HTMLPage.fixed(rounded, decimals: 2)
     }
 }

@@ -28,6 +28,10 @@ enum HTMLPage {
     /// Control characters other than tab and line breaks become U+FFFD, so a response body cannot
     /// smuggle terminal or parser tricks into the page.
     static func escape(_ text: String) -> String {
+        // Most text (names, URLs, numbers) has nothing to escape and is returned as it is. 0xC2
+        // leads the UTF-8 of U+0080…U+00BF, the C1 controls among them.
+        let plain = !text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }
+        if plain { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -57,15 +61,15 @@ enum HTMLPage {
     /// A latency for a person: `0.8 ms`, `42 ms`, `1.35 s`; a dash when there is none.
     static func milliseconds(_ value: Double?) -> String {
         guard let value else { return "—" }
-        if value < 10 { return String(format: "%.1f ms", value) }
-        if value < 1000 { return String(format: "%.0f ms", value) }
-        return String(format: value < 10_000 ? "%.2f s" : "%.1f s", value / 1000)
+        if value < 10 { return fixed(value, decimals: 1) + " ms" }
+        if value < 1000 { return fixed(value, decimals: 0) + " ms" }
+        return fixed(value / 1000, decimals: value < 10_000 ? 2 : 1) + " s"
     }
 
     /// A run's length for a person: `850 ms`, `4.2 s`, `3 min 12 s`, `1 h 5 min`.
     static func duration(ms: Int64) -> String {
         if ms < 1000 { return "\(ms) ms" }
-        if ms < 60_000 { return String(format: "%.1f s", Double(ms) / 1000) }
+        if ms < 60_000 { return fixed(Double(ms) / 1000, decimals: 1) + " s" }
         let seconds = ms / 1000
         if seconds < 3600 { return "\(seconds / 60) min \(seconds % 60) s" }
         return "\(seconds / 3600) h \((seconds % 3600) / 60) min"
@@ -77,7 +81,33 @@ enum HTMLPage {
         if part == whole { return "100 %" }
         if part == 0 { return "0 %" }
         let value = Double(part) * 100 / Double(whole)
-        return String(format: value >= 99.95 ? "%.2f %%" : "%.1f %%", value)
+        return fixed(value, decimals: value >= 99.95 ? 2 : 1) + " %"
+    }
+
+    /// `value` with `decimals` (0…2) digits after the point, rounded as `printf`'s `%.*f` rounds
+    /// (to the nearest, ties to even, on the exact binary value) and so written as
+    /// `String(format:)` writes it, which took a fifth of the time a report with 1,000 endpoints
+    /// took to write (its arguments' casts, Foundation's formatter).
+    static func fixed(_ value: Double, decimals: Int) -> String {
+        let scale: Double = decimals == 0 ? 1 : decimals == 1 ? 10 : 100
+        let product = value.magnitude * scale
+        guard (0...2).contains(decimals), value.isFinite, product < 0x1p52 else {
+            return String(format: "%.*f", decimals, value)
+        }
+        // What the product's rounding lost, exactly (a fused multiply-add), so that the digits are
+        // those of the exact value · 10^decimals; `above` is that value's distance from the half
+        // above `floor`, its sign exact (below 2^52 the half is a multiple of the product's ulp).
+        let residual = (-product).addingProduct(value.magnitude, scale)
+        let floor = product.rounded(.down)
+        let above = (product - floor - 0.5) + residual
+        var units = UInt64(floor)
+        if above > 0 || (above == 0 && units % 2 == 1) { units += 1 }
+        var digits = String(units)
+        if decimals > 0 {
+            if digits.count <= decimals { digits = String(repeating: "0", count: decimals + 1 - digits.count) + digits }
+            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -decimals))
+        }
+        return value.sign == .minus ? "-" + digits : digits
     }
 
     /// A count with thin grouping: `12 345`.
