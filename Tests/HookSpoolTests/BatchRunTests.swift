@@ -38,7 +38,10 @@ struct BatchRunTests {
         #expect(transport.wasShutDown)
     }
 
-    @Test("once every event is read, each delivery that ends closes its endpoint's idle connections but those a retry still waiting could take")
+    @Test(
+        "once every event is read, each delivery that ends closes its endpoint's idle connections but those a retry still waiting could take",
+        .timeLimit(.minutes(1))
+    )
     func closesSpareConnections() async throws {
         let ws = try TestWorkspace()
         try ws.drop("a.ndjson", [#"{"id":"evt_1","type":"t"}"#, #"{"id":"evt_2","type":"t"}"#])
@@ -50,14 +53,14 @@ struct BatchRunTests {
         let task = Task { await run.run() }
         await transport.untilHeld(1)
         transport.open()
-        // Every event read: what the lane no longer needs is closed, but for the connection the retry may take.
-        await transport.untilKeptIdle(1)
+        // Every event read: what the lane no longer needs is closed, but for a connection the retry may take.
+        await transport.untilSpareCalls(1)
         let outcome = await clock.run { await task.value }
         #expect(outcome.exitStatus == .ok)
         #expect(transport.calls.count == 3)
-        let kept = transport.keptIdle
-        #expect(kept.first.map { $0 >= 1 } == true, "\(kept)")
-        #expect(kept.last == 0, "\(kept)")
+        let pending = transport.spareCalls
+        #expect(pending.first.map { $0 >= 1 } == true, "\(pending)")
+        #expect(pending.last == 0, "\(pending)")
     }
 
     @Test("a dry run signs and counts with the scripted transport never called")

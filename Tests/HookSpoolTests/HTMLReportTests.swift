@@ -171,9 +171,22 @@ struct HTMLReportTests {
         #expect(HTMLPage.milliseconds(9.95) == "9.9 ms")
         #expect(HTMLPage.milliseconds(12_345) == "12.3 s")
         #expect(HTMLPage.percent(1999, of: 2000) == "99.95 %")
-        for text in ["orders-eu", "https://example.com/hook?x=1", "", "café", "a\u{85}b", "\u{9F}", "x&y", "tab\there", "\u{7F}", "©"] {
-            let slow = text.unicodeScalars.map { HTMLPage.escape(String($0)) }.joined()
-            #expect(HTMLPage.escape(text) == slow, "\(text.debugDescription)")
+        // The escaping, scalar by scalar, as the page promises it.
+        func reference(_ text: String) -> String {
+            text.unicodeScalars.map { scalar -> String in
+                switch scalar {
+                case "&": "&amp;"
+                case "<": "&lt;"
+                case ">": "&gt;"
+                case "\"": "&quot;"
+                case "'": "&#39;"
+                case "\t", "\n", "\r": String(scalar)
+                default: scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) ? "\u{FFFD}" : String(scalar)
+                }
+            }.joined()
+        }
+        for text in ["orders-eu", "https://example.com/hook?x=1", "", "café", "a\u{85}b", "\u{9F}", "x&y", "tab\there", "\u{7F}", "©", "\u{1B}[0m", "a\u{A0}b", "日本\u{9C}"] {
+            #expect(HTMLPage.escape(text) == reference(text), "\(text.debugDescription)")
         }
         #expect(HTMLPage.escape("a\u{85}b") == "a\u{FFFD}b")
     }

@@ -58,9 +58,9 @@ final class EndpointLane: Sendable {
     var name: String { endpoint.name }
 
     /// Once the run has read every event: closes the idle connections that none of this endpoint's
-    /// deliveries still to send (waiting for a slot, or for a retry's backoff) could take.
+    /// unfinished deliveries (waiting for a slot, a rate limit or a retry's backoff) could take.
     func closeSpareConnections() {
-        transport.closeIdle(keeping: share.taken - window.inFlight)
+        transport.closeSpare(pending: share.taken)
     }
 
     /// The key of this endpoint's delivery of line `line`, as the journal records it.

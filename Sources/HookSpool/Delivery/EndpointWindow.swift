@@ -41,9 +41,6 @@ final class EndpointWindow: Sendable {
     /// The current window, for tests and logs.
     var size: Int { state.withLock { $0.size } }
 
-    /// Requests in flight now.
-    var inFlight: Int { state.withLock { $0.inFlight } }
-
     /// Requests waiting for a place, for tests.
     var waiting: Int { state.withLock { $0.waiters.count } }
 

@@ -8,7 +8,7 @@ import Synchronization
 /// Sends one endpoint's POSTs over keep-alive HTTP/1.1 connections and turns whatever happens into an `Attempt`.
 ///
 /// Connections open as needed, so the dispatcher's limits (global and per endpoint) bound how
-/// many there are, and stay open until the run no longer needs them (`closeIdle`) or ends.
+/// many there are, and stay open until the run no longer needs them (`closeSpare`) or ends.
 /// Redirects are not followed and nothing is retried here: the dispatcher owns retries.
 struct HTTPTransport: Transport {
     private let pool: ConnectionPool
@@ -27,9 +27,9 @@ struct HTTPTransport: Transport {
         await pool.shutdown()
     }
 
-    /// Closes the idle connections beyond the `keeping` most recently used.
-    func closeIdle(keeping: Int) {
-        pool.closeIdle(keeping: keeping)
+    /// Closes the idle connections that the endpoint's `pending` deliveries could not all take.
+    func closeSpare(pending: Int) {
+        pool.closeSpare(pending: pending)
     }
 
     /// Bytes of the response body read at most; the rest is dropped with the connection.
@@ -62,9 +62,14 @@ struct HTTPTransport: Transport {
             // a target with a space or a control character: never sent, nor any connection opened for it.
             return Attempt(number: number, result: .failure(.networkError), latency: start.duration(to: clock.now))
         }
+        let parked = pool.idleConnection()
+        // Counted once it holds its connection (or opens one) until after it has parked it again,
+        // so that `closeSpare` leaves idle connections for the deliveries not yet in an exchange.
+        pool.exchangeStarted()
+        defer { pool.exchangeEnded() }
         do {
             var answer: HTTPAnswer
-            if let parked = pool.idleConnection() {
+            if let parked {
                 do {
                     answer = try await exchange(request, on: parked, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
                 } catch HTTPExchangeError.closed where !Task.isCancelled {
@@ -236,6 +241,8 @@ final class ConnectionPool: Sendable {
     /// Requests go in absolute-form to an HTTP proxy.
     let absoluteForm: Bool
     private let idle = Mutex<[HTTP1Connection]>([])
+    /// Exchanges under way, each holding or opening a connection of its own.
+    private let busy = Atomic<Int>(0)
 
     /// The connections to `url`: through `proxy` when there is one (which then resolves the endpoint's
     /// host itself, so `pinned` is not used), else to `pinned` or the literal address, or the name.
@@ -276,10 +283,22 @@ final class ConnectionPool: Sendable {
         idle.withLock { $0.append(connection) }
     }
 
-    /// Closes the idle connections beyond the `keeping` most recently parked (the next to be taken).
-    func closeIdle(keeping: Int) {
+    /// An exchange holds a connection now: one it took from the parked ones, or one it opens.
+    func exchangeStarted() {
+        busy.add(1, ordering: .relaxed)
+    }
+
+    /// An exchange is over, its connection parked or closed.
+    func exchangeEnded() {
+        busy.subtract(1, ordering: .relaxed)
+    }
+
+    /// Closes the idle connections beyond those the `pending` deliveries not in an exchange now
+    /// could take, the longest parked first (the most recent are taken next).
+    func closeSpare(pending: Int) {
+        let wanted = max(0, pending - busy.load(ordering: .relaxed))
         let spare = idle.withLock { idle -> [HTTP1Connection] in
-            let count = idle.count - max(0, keeping)
+            let count = idle.count - wanted
             guard count > 0 else { return [] }
             defer { idle.removeFirst(count) }
             return Array(idle.prefix(count))

@@ -8,11 +8,12 @@ protocol Transport: Sendable {
     func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt
     /// Closes what the transport keeps open.
     func shutdown() async
-    /// Closes the idle connections beyond the `keeping` most recently used.
-    func closeIdle(keeping: Int)
+    /// Closes the idle connections that the endpoint's `pending` deliveries (those not finished,
+    /// the ones sending now included) could not all take.
+    func closeSpare(pending: Int)
 }
 
 extension Transport {
     /// Keeps nothing idle to close (a scripted transport).
-    func closeIdle(keeping: Int) {}
+    func closeSpare(pending: Int) {}
 }

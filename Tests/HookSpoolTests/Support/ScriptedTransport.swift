@@ -30,8 +30,8 @@ final class ScriptedTransport: Transport {
         var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var opened = false
         var shutDown = false
-        var keptIdle: [Int] = []
-        var keptIdleWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var spareCalls: [Int] = []
+        var spareWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state: Mutex<State>
@@ -79,22 +79,22 @@ final class ScriptedTransport: Transport {
         state.withLock { $0.shutDown = true }
     }
 
-    func closeIdle(keeping: Int) {
+    func closeSpare(pending: Int) {
         let woken = state.withLock { state in
-            state.keptIdle.append(keeping)
-            let count = state.keptIdle.count
-            defer { state.keptIdleWatchers.removeAll { $0.count <= count } }
-            return state.keptIdleWatchers.filter { $0.count <= count }.map(\.continuation)
+            state.spareCalls.append(pending)
+            let count = state.spareCalls.count
+            defer { state.spareWatchers.removeAll { $0.count <= count } }
+            return state.spareWatchers.filter { $0.count <= count }.map(\.continuation)
         }
         for watcher in woken { watcher.resume() }
     }
 
-    /// Returns once `closeIdle(keeping:)` has been called at least `count` times.
-    func untilKeptIdle(_ count: Int) async {
+    /// Returns once `closeSpare(pending:)` has been called at least `count` times.
+    func untilSpareCalls(_ count: Int) async {
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> Bool in
-                if state.keptIdle.count >= count { return true }
-                state.keptIdleWatchers.append((count, continuation))
+                if state.spareCalls.count >= count { return true }
+                state.spareWatchers.append((count, continuation))
                 return false
             }
             if now { continuation.resume() }
@@ -128,6 +128,6 @@ final class ScriptedTransport: Transport {
     var held: Int { state.withLock { $0.gate.count } }
     var maxInFlight: Int { state.withLock { $0.maxInFlight } }
     var wasShutDown: Bool { state.withLock { $0.shutDown } }
-    /// What each `closeIdle(keeping:)` call kept, in order.
-    var keptIdle: [Int] { state.withLock { $0.keptIdle } }
+    /// The `pending` of each `closeSpare(pending:)` call, in order.
+    var spareCalls: [Int] { state.withLock { $0.spareCalls } }
 }
