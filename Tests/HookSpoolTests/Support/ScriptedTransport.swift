@@ -21,17 +21,28 @@ final class ScriptedTransport: Transport {
         var headers: HTTPHeaders
     }
 
+    /// Tasks waiting for a count (of held attempts, of `closeSpare` calls) to reach theirs.
+    private struct Watchers {
+        var waiting: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+        /// Takes out the waiters whose count `count` has reached.
+        mutating func due(at count: Int) -> [CheckedContinuation<Void, Never>] {
+            defer { waiting.removeAll { $0.count <= count } }
+            return waiting.filter { $0.count <= count }.map(\.continuation)
+        }
+    }
+
     private struct State {
         var script: [Answer]
         var calls: [Call] = []
         var inFlight = 0
         var maxInFlight = 0
         var gate: [CheckedContinuation<Void, Never>] = []
-        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var heldWatchers = Watchers()
         var opened = false
         var shutDown = false
         var spareCalls: [Int] = []
-        var spareWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var spareWatchers = Watchers()
     }
 
     private let state: Mutex<State>
@@ -63,10 +74,7 @@ final class ScriptedTransport: Transport {
                 let (now, woken) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
                     if state.opened { return (true, []) }
                     state.gate.append(continuation)
-                    let count = state.gate.count
-                    let due = state.watchers.filter { $0.count <= count }.map(\.continuation)
-                    state.watchers.removeAll { $0.count <= count }
-                    return (false, due)
+                    return (false, state.heldWatchers.due(at: state.gate.count))
                 }
                 if now { continuation.resume() }
                 for watcher in woken { watcher.resume() }
@@ -82,23 +90,14 @@ final class ScriptedTransport: Transport {
     func closeSpare(pending: Int) {
         let woken = state.withLock { state in
             state.spareCalls.append(pending)
-            let count = state.spareCalls.count
-            defer { state.spareWatchers.removeAll { $0.count <= count } }
-            return state.spareWatchers.filter { $0.count <= count }.map(\.continuation)
+            return state.spareWatchers.due(at: state.spareCalls.count)
         }
         for watcher in woken { watcher.resume() }
     }
 
     /// Returns once `closeSpare(pending:)` has been called at least `count` times.
     func untilSpareCalls(_ count: Int) async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.spareCalls.count >= count { return true }
-                state.spareWatchers.append((count, continuation))
-                return false
-            }
-            if now { continuation.resume() }
-        }
+        await until(count, of: { $0.spareCalls.count }, watchers: \.spareWatchers)
     }
 
     /// Lets every held attempt, now and later, answer.
@@ -113,10 +112,15 @@ final class ScriptedTransport: Transport {
 
     /// Returns once at least `count` attempts are held at the gate.
     func untilHeld(_ count: Int) async {
+        await until(count, of: { $0.gate.count }, watchers: \.heldWatchers)
+    }
+
+    /// Returns once `current` is at least `count`, waiting among `watchers` until then.
+    private func until(_ count: Int, of current: (State) -> Int, watchers: WritableKeyPath<State, Watchers>) async {
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> Bool in
-                if state.gate.count >= count { return true }
-                state.watchers.append((count, continuation))
+                if current(state) >= count { return true }
+                state[keyPath: watchers].waiting.append((count, continuation))
                 return false
             }
             if now { continuation.resume() }
