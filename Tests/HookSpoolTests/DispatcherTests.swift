@@ -1,4 +1,6 @@
+import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 import Testing
 @testable import HookSpool
@@ -154,6 +156,32 @@ struct DispatcherTests {
         #expect(transport.calls.count == 20)
         #expect(lane.window.size > 5)
         #expect(transport.maxInFlight <= 16)
+    }
+
+    @Test("an answer's place carries the next queued request at once, from the thread that read the answer, before any task runs")
+    func answerHandsOver() async throws {
+        let clock = TestClock()
+        let transport = ScriptedTransport(then: .held(status: 200), clock: clock)
+        let lane = scriptedLane(try scriptedEndpoint(more: "concurrency: 1"), transport: transport, clock: clock)
+        let dispatcher = scriptedDispatcher(clock: clock)
+        try await withThrowingTaskGroup(of: DeliveryOutcome.self) { group in
+            for line in 1...3 {
+                group.addTask { await dispatcher.deliver(scriptedEvent(line: line), to: lane, firstAttempt: nil) }
+            }
+            await transport.untilHeld(1)
+            while lane.window.waiting < 2 { await Task.yield() }
+            // Answered on an event loop's thread, as the HTTP transport reads answers: the next
+            // request has left before that thread is done, not after a task has been woken for it.
+            try await MultiThreadedEventLoopGroup.singleton.any().submit { transport.answerOldest() }.get()
+            let calls = transport.calls
+            #expect(calls.count == 2)
+            #expect(calls.last?.onEventLoop == true)
+            #expect(lane.window.waiting == 1)
+            transport.open()
+            for try await outcome in group { #expect(outcome == .delivered) }
+        }
+        #expect(transport.calls.count == 3)
+        #expect(transport.maxInFlight == 1)
     }
 
     @Test("a host that did not resolve defers without an attempt; one that resolves to a refused address fails")

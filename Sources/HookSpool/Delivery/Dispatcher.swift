@@ -9,11 +9,13 @@ import NIOHTTP1
 /// A delivery holds a concurrency permit only while its request is in flight (and, for an answer
 /// that settles it, until the caller has recorded that); a retry that waits for its backoff holds none. When a run's attempts are used up on a retryable failure, the
 /// delivery is deferred to a later run while `retry_for` has not run out since its first attempt.
+/// A permit that an answer frees carries the next queued request from the thread that read the
+/// answer (`attempt(_:of:to:settled:)`); the delivery's task waits only for the end of its attempt.
 final class Dispatcher: Sendable {
-    private let global: AsyncSemaphore
+    let global: AsyncSemaphore
     private let retryWindow: RetryWindow
-    private let control: RunControl
-    private let clock: any RunClock
+    let control: RunControl
+    let clock: any RunClock
     private let logger: Logger
     /// Keeps a lane's `Retry-After` wait (unix seconds) for the runs that start while it lasts.
     private let recordHold: @Sendable (_ lane: EndpointLane, _ untilUnix: Double) -> Void
@@ -36,9 +38,10 @@ final class Dispatcher: Sendable {
     ///   - firstAttempt: when an earlier run first tried this delivery (unix seconds), if one did.
     ///   - settled: called with the outcome when an answer settles it (delivered, or failed for
     ///     good), before the attempt's slots go back, so that the caller can record it before
-    ///     another request takes its place; the same outcome is then returned.
+    ///     another request takes its place; the same outcome is then returned. It runs on the
+    ///     thread that reads the answer (an event loop's): it must not block.
     func deliver(
-        _ event: Event, to lane: EndpointLane, firstAttempt: Int64?, settled: (DeliveryOutcome) -> Void = { _ in }
+        _ event: Event, to lane: EndpointLane, firstAttempt: Int64?, settled: @escaping @Sendable (DeliveryOutcome) -> Void = { _ in }
     ) async -> DeliveryOutcome {
         // Rendered once: every attempt sends, and signs, the same bytes.
         let event = lane.endpoint.request(for: event)
@@ -74,12 +77,7 @@ final class Dispatcher: Sendable {
                 continue
             }
             number += 1
-            var settledBy: DeliveryOutcome?
-            let made = await attempt(number, of: event, to: lane) { outcome in
-                settledBy = outcome
-                settled(outcome)
-            }
-            guard let attempt = made else {
+            guard let (attempt, settledBy) = await attempt(number, of: event, to: lane, settled: settled) else {
                 // Woke up to a stop, an open circuit, a disabled endpoint or a Retry-After that came
                 // meanwhile: this attempt never started (the top of the loop waits or defers).
                 number -= 1
@@ -119,104 +117,13 @@ final class Dispatcher: Sendable {
         }
     }
 
-    /// Makes attempt `number` once the lane's window and a global slot are free; nil when it did
-    /// not start because the lane was sidelined, held or the run stopped while it waited.
-    private func attempt(_ number: Int, of event: Event, to lane: EndpointLane, settled: (DeliveryOutcome) -> Void) async -> Attempt? {
-        await lane.window.acquire()
-        if mustNotStart(lane) {
-            // Checked before taking a global slot too: after a circuit opens, the deliveries
-            // queued for the endpoint leave at once instead of each waiting behind healthy traffic.
-            lane.window.release(answered: nil)
-            return nil
-        }
-        guard await startSlot(for: lane) else {
-            lane.window.release(answered: nil)
-            return nil
-        }
-        let attempt: Attempt
-        if let headers = RequestHeaders.make(for: event, endpoint: lane.endpoint, timestamp: clock.unixSeconds) {
-            attempt = await lane.transport.post(headers: headers, body: event.body, timeout: lane.endpoint.timeout, attempt: number)
-        } else {
-            // Never sent unsigned: retried, then left for a later run (whose config must list a valid secret).
-            attempt = Attempt(number: number, result: .failure(.noValidSecret), latency: .zero)
-        }
-        // Before the slots go back: the deliveries waiting for them must see what this answer
-        // says about the endpoint (a Retry-After, a 410, the failure that opens its circuit).
-        if attempt.verdict == .retry, let retryAfter = attempt.retryAfter, retryAfter > .zero {
-            lane.hold.extend(by: retryAfter)
-        }
-        if !Task.isCancelled || attempt.verdict == .delivered {
-            sideline(lane, after: attempt)
-        }
-        let overloaded = attempt.result == .response(status: 429) || attempt.result == .response(status: 503)
-        if let limiter = lane.rateLimiter {
-            if overloaded {
-                limiter.slowDown()
-                lane.tally.rateLimitSlowdown()
-            } else if attempt.verdict == .delivered {
-                limiter.speedUp()
-            }
-        }
-        // A killed run resends what it sent but had not recorded: never more than the slots.
-        switch attempt.verdict {
-        case .delivered: settled(.delivered)
-        case .permanent where !Task.isCancelled: settled(.failed(DeliveryFailure(after: attempt)))
-        default: break
-        }
-        global.release()
-        // 429 and 503 say the endpoint is overloaded: fewer in flight, as after a timeout.
-        if case .response = attempt.result, !overloaded {
-            lane.window.release(answered: true)
-        } else if attempt.result == .failure(.noValidSecret) {
-            lane.window.release(answered: nil)
-        } else {
-            lane.window.release(answered: false)
-        }
-        return attempt
-    }
-
-    /// Waits for the lane's rate limit, if it has one, and a global slot; false when the request
-    /// must not start after all (the lane was sidelined or held, or the run stopped, meanwhile).
-    /// The time spent waiting for the limit is counted in the lane's tally.
-    private func startSlot(for lane: EndpointLane) async -> Bool {
-        guard let limiter = lane.rateLimiter else {
-            await global.acquire()
-            if mustNotStart(lane) {
-                global.release()
-                return false
-            }
-            return true
-        }
-        var waited = Duration.zero
-        var wait = limiter.reserve()
-        while true {
-            if wait > .zero {
-                let before = clock.uptime
-                await control.sleep(for: wait, on: clock, unless: lane.sidelined)
-                waited += clock.uptime - before
-            }
-            if mustNotStart(lane) { return false }
-            await global.acquire()
-            if mustNotStart(lane) {
-                global.release()
-                return false
-            }
-            guard let left = limiter.take() else { break }
-            // Slots reserved before a slowdown, or a start delayed by the global wait: wait the
-            // rest holding no slot, so that other endpoints' requests go meanwhile.
-            global.release()
-            wait = left
-        }
-        if waited > .zero { lane.tally.rateLimitWait(waited) }
-        return true
-    }
-
-    private func mustNotStart(_ lane: EndpointLane) -> Bool {
+    /// Whether a request to `lane` must not start now: the run stops, or the lane is sidelined or held.
+    func mustNotStart(_ lane: EndpointLane) -> Bool {
         control.isStopping || lane.circuit.isOpen || lane.disabled.reason != nil || lane.hold.remaining() > 0
     }
 
     /// Opens the lane's circuit, or disables the endpoint, when the attempt says so.
-    private func sideline(_ lane: EndpointLane, after attempt: Attempt) {
+    func sideline(_ lane: EndpointLane, after attempt: Attempt) {
         if lane.circuit.record(attempt) {
             lane.sidelined.fire()
             logger.error(

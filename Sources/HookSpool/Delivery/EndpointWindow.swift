@@ -20,7 +20,21 @@ final class EndpointWindow: Sendable {
         /// Before the first answer, the window a failure halves: a cold start's, whatever it resumed at.
         var cold: Int
         var inFlight = 0
-        var waiters = CircularBuffer<CheckedContinuation<Void, Never>>()
+        var waiters = CircularBuffer<Grant>()
+    }
+
+    /// What a waiter is given its place through.
+    private enum Grant {
+        case task(CheckedContinuation<Void, Never>)
+        case call(@Sendable () -> Void)
+
+        /// Hands the waiter its place (outside the lock).
+        func give() {
+            switch self {
+            case .task(let continuation): continuation.resume()
+            case .call(let body): body()
+            }
+        }
     }
 
     /// The endpoint's concurrency: the window never grows past it.
@@ -46,22 +60,35 @@ final class EndpointWindow: Sendable {
 
     /// Waits until one more request fits in the window, and takes its place.
     func acquire() async {
-        let taken = state.withLock { state -> Bool in
+        if tryTake() { return }
+        await withCheckedContinuation { continuation in
+            if enqueue(.task(continuation)) { continuation.resume() }
+        }
+    }
+
+    /// Takes a place and calls `granted`: now, on this thread, if one fits and nobody waits; else
+    /// on the thread that gives one back, in turn. Holding no lock either way.
+    func acquire(then granted: @escaping @Sendable () -> Void) {
+        if tryTake() || enqueue(.call(granted)) { granted() }
+    }
+
+    private func tryTake() -> Bool {
+        state.withLock { state -> Bool in
             guard state.inFlight < state.size, state.waiters.isEmpty else { return false }
             state.inFlight += 1
             return true
         }
-        if taken { return }
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.inFlight < state.size && state.waiters.isEmpty {
-                    state.inFlight += 1
-                    return true
-                }
-                state.waiters.append(continuation)
-                return false
+    }
+
+    /// Takes a place if one fits now (true), else queues `grant` for one.
+    private func enqueue(_ grant: Grant) -> Bool {
+        state.withLock { state -> Bool in
+            if state.inFlight < state.size && state.waiters.isEmpty {
+                state.inFlight += 1
+                return true
             }
-            if now { continuation.resume() }
+            state.waiters.append(grant)
+            return false
         }
     }
 
@@ -69,7 +96,7 @@ final class EndpointWindow: Sendable {
     /// false when the connection failed or timed out or the endpoint said it is overloaded (429,
     /// 503), nil when the attempt never started.
     func release(answered: Bool?) {
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let woken = state.withLock { state -> [Grant] in
             state.inFlight -= 1
             switch answered {
             case true?:
@@ -81,13 +108,13 @@ final class EndpointWindow: Sendable {
                 state.resume = nil
             case nil: break
             }
-            var woken: [CheckedContinuation<Void, Never>] = []
+            var woken: [Grant] = []
             while state.inFlight < state.size, let next = state.waiters.popFirst() {
                 state.inFlight += 1
                 woken.append(next)
             }
             return woken
         }
-        for waiter in woken { waiter.resume() }
+        for waiter in woken { waiter.give() }
     }
 }

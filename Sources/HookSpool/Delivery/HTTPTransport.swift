@@ -38,18 +38,24 @@ struct HTTPTransport: Transport {
     static let maxExcerpt = 1 << 10
     private static let allocator = ByteBufferAllocator()
 
-    /// POSTs `body` with `headers` (which carry `Host` and `Content-Length`); the attempt, connect
-    /// to last byte, ends at `timeout`.
+    /// Starts a POST of `body` with `headers` (which carry `Host` and `Content-Length`); the
+    /// attempt, connect to last byte, ends at `timeout`.
     ///
     /// An answer whose head arrived stands even if its body is cut short (by the deadline, a closed
     /// connection, or its length); a non-2xx one cut short by the deadline counts as a timeout.
     /// A 2xx answer's body is drained, not kept, unless `keepSuccessBody` (`hookspool ping` shows it).
-    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt {
-        await post(headers: headers, body: body, timeout: timeout, attempt: number, keepSuccessBody: false)
+    /// `answered` runs on the connection's event loop, after the connection went back to the pool.
+    func start(
+        headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, answered: @escaping @Sendable (Attempt) -> Void
+    ) -> AttemptHandle {
+        start(headers: headers, body: body, timeout: timeout, attempt: number, keepSuccessBody: false, answered: answered)
     }
 
-    /// As `post(headers:body:timeout:attempt:)`; with `keepSuccessBody`, a 2xx answer's body is kept too.
-    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, keepSuccessBody: Bool) async -> Attempt {
+    /// As `start(headers:body:timeout:attempt:answered:)`; with `keepSuccessBody`, a 2xx answer's body is kept too.
+    func start(
+        headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, keepSuccessBody: Bool,
+        answered: @escaping @Sendable (Attempt) -> Void
+    ) -> AttemptHandle {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start.advanced(by: timeout)
@@ -60,32 +66,61 @@ struct HTTPTransport: Transport {
         guard let request = RequestEncoding.post(target: pool.requestTarget, headers: headers, body: body, allocator: Self.allocator) else {
             // A header value with a line break or a control character, a name that is not a token, or
             // a target with a space or a control character: never sent, nor any connection opened for it.
-            return Attempt(number: number, result: .failure(.networkError), latency: start.duration(to: clock.now))
+            answered(Attempt(number: number, result: .failure(.networkError), latency: start.duration(to: clock.now)))
+            return .done
         }
-        let parked = pool.idleConnection()
+        let pool = pool
+        let exchange = Exchange()
         // Counted once it holds its connection (or opens one) until after it has parked it again,
         // so that `closeSpare` leaves idle connections for the deliveries not yet in an exchange.
         pool.exchangeStarted()
-        defer { pool.exchangeEnded() }
-        do {
-            var answer: HTTPAnswer
-            if let parked {
-                do {
-                    answer = try await exchange(request, on: parked, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
-                } catch HTTPExchangeError.closed where !Task.isCancelled {
+        let finish: @Sendable (Result<(HTTP1Connection, HTTPAnswer), any Error>) -> Void = { result in
+            // Let go before parking: a late cancel must not reach the connection's next exchange.
+            exchange.end()
+            if case .success(let (connection, answer)) = result, answer.reusable { pool.park(connection) }
+            pool.exchangeEnded()
+            answered(Self.attempt(number, from: result.map(\.1), absoluteForm: pool.absoluteForm, deadline: deadline, start: start))
+        }
+        if let parked = pool.idleConnection() {
+            exchange.hold(parked)
+            parked.send(request, deadline: ioDeadline, keepSuccessBody: keepSuccessBody).whenComplete { result in
+                switch result {
+                case .success(let answer):
+                    finish(.success((parked, answer)))
+                case .failure(HTTPExchangeError.closed) where !exchange.isCancelled:
                     // A kept-alive connection the endpoint had closed: try once more on a new one, as
                     // curl does. Not a new attempt: the endpoint gave no answer to count.
-                    answer = try await exchangeOnNewConnection(request, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
+                    Self.exchangeOnNewConnection(request, in: pool, exchange: exchange, deadline: ioDeadline, keepSuccessBody: keepSuccessBody, then: finish)
+                case .failure(let error):
+                    finish(.failure(error))
                 }
-            } else {
-                answer = try await exchangeOnNewConnection(request, in: pool, deadline: ioDeadline, keepSuccessBody: keepSuccessBody)
             }
-            let latency = start.duration(to: clock.now)
-            if pool.absoluteForm && answer.status == 407 {
+        } else {
+            Self.exchangeOnNewConnection(request, in: pool, exchange: exchange, deadline: ioDeadline, keepSuccessBody: keepSuccessBody, then: finish)
+        }
+        return AttemptHandle { exchange.cancel() }
+    }
+
+    /// POSTs as `start` does and waits for the attempt; with `keepSuccessBody`, a 2xx answer's body is kept too.
+    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, keepSuccessBody: Bool) async -> Attempt {
+        await AttemptHandle.waiting { answered in
+            start(headers: headers, body: body, timeout: timeout, attempt: number, keepSuccessBody: keepSuccessBody, answered: answered)
+        }
+    }
+
+    /// What an exchange's answer, or its failure, makes of the attempt.
+    private static func attempt(
+        _ number: Int, from result: Result<HTTPAnswer, any Error>, absoluteForm: Bool, deadline: ContinuousClock.Instant, start: ContinuousClock.Instant
+    ) -> Attempt {
+        let now = ContinuousClock.now
+        let latency = start.duration(to: now)
+        switch result {
+        case .success(let answer):
+            if absoluteForm && answer.status == 407 {
                 // The proxy wants (other) credentials: its failure, not the endpoint's answer.
                 return Attempt(number: number, result: .failure(.proxyError), latency: latency)
             }
-            if clock.now >= deadline && answer.cutShort && !(200...299).contains(answer.status) {
+            if now >= deadline && answer.cutShort && !(200...299).contains(answer.status) {
                 return Attempt(number: number, result: .failure(.timeout), latency: latency)
             }
             let retryAfter = answer.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: Date()) }
@@ -93,50 +128,26 @@ struct HTTPTransport: Transport {
                 number: number, result: .response(status: answer.status), retryAfter: retryAfter,
                 responseExcerpt: answer.excerpt.map(Self.excerpt), latency: latency
             )
-        } catch {
-            let latency = start.duration(to: clock.now)
+        case .failure(let error):
             // The proxy's failure is the proxy's, even when it used up the attempt's time.
-            let failure = error is ProxyFailure ? .proxyError : clock.now >= deadline ? .timeout : Self.classify(error)
+            let failure = error is ProxyFailure ? .proxyError : now >= deadline ? .timeout : Self.classify(error)
             return Attempt(number: number, result: .failure(failure), latency: latency)
         }
     }
 
-    /// Sends one request on `connection` and waits for the answer; parks the connection again when
-    /// it may carry another request.
-    private func exchange(
-        _ request: ByteBuffer, on connection: HTTP1Connection, in pool: ConnectionPool, deadline: NIODeadline,
-        keepSuccessBody: Bool
-    ) async throws -> HTTPAnswer {
-        let sent = connection.send(request, deadline: deadline, keepSuccessBody: keepSuccessBody)
-        let answer = try await withTaskCancellationHandler {
-            try await sent.get()
-        } onCancel: {
-            connection.cancel()
-        }
-        if answer.reusable { pool.park(connection) }
-        return answer
-    }
-
-    /// Opens a connection and sends one request on it as soon as it is up, on its event loop (the
-    /// waiting task wakes once, for the answer); parks the connection when it may carry another.
-    private func exchangeOnNewConnection(
-        _ request: ByteBuffer, in pool: ConnectionPool, deadline: NIODeadline, keepSuccessBody: Bool
-    ) async throws -> HTTPAnswer {
-        let opened = OpeningConnection()
-        let sent = pool.connect(deadline: deadline).flatMap { connection -> EventLoopFuture<(HTTP1Connection, HTTPAnswer)> in
-            if opened.state.withLock({ $0.connection = connection; return $0.cancelled }) {
+    /// Opens a connection for `exchange` and sends one request on it as soon as it is up, on its
+    /// event loop; `then` gets the connection and the answer, or the failure.
+    private static func exchangeOnNewConnection(
+        _ request: ByteBuffer, in pool: ConnectionPool, exchange: Exchange, deadline: NIODeadline, keepSuccessBody: Bool,
+        then finish: @escaping @Sendable (Result<(HTTP1Connection, HTTPAnswer), any Error>) -> Void
+    ) {
+        pool.connect(deadline: deadline).flatMap { connection -> EventLoopFuture<(HTTP1Connection, HTTPAnswer)> in
+            guard exchange.hold(connection) else {
                 connection.close()
                 return connection.channel.eventLoop.makeFailedFuture(HTTPExchangeError.cancelled)
             }
             return connection.send(request, deadline: deadline, keepSuccessBody: keepSuccessBody).map { (connection, $0) }
-        }
-        let (connection, answer) = try await withTaskCancellationHandler {
-            try await sent.get()
-        } onCancel: {
-            opened.state.withLock { $0.cancelled = true; return $0.connection }?.cancel()
-        }
-        if answer.reusable { pool.park(connection) }
-        return answer
+        }.whenComplete(finish)
     }
 
     /// The kept bytes as text, cut back to a whole UTF-8 character.
@@ -192,10 +203,33 @@ struct HTTPTransport: Transport {
     }
 }
 
-/// A connection being opened for a request: the connection once it is up, and whether the
-/// waiting task was cancelled meanwhile.
-private final class OpeningConnection: Sendable {
-    let state = Mutex<(connection: HTTP1Connection?, cancelled: Bool)>((nil, false))
+/// One attempt's exchange: the connection it holds while it has one, and whether it was abandoned.
+private final class Exchange: Sendable {
+    private let state = Mutex<(connection: HTTP1Connection?, cancelled: Bool)>((nil, false))
+
+    /// Takes `connection` for the exchange; false when the exchange was abandoned meanwhile.
+    @discardableResult
+    func hold(_ connection: HTTP1Connection) -> Bool {
+        state.withLock { state in
+            state.connection = connection
+            return !state.cancelled
+        }
+    }
+
+    /// The exchange is over: its connection is no longer its own to cancel.
+    func end() {
+        state.withLock { $0.connection = nil }
+    }
+
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Abandons the exchange: its request, if one is under way, ends as cancelled and its connection closes.
+    func cancel() {
+        state.withLock { state in
+            state.cancelled = true
+            return state.connection
+        }?.cancel()
+    }
 }
 
 /// The TLS contexts of a run's https endpoints: one per distinct `tls` setting, made on first use.

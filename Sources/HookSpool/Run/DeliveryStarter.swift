@@ -23,7 +23,7 @@ struct DeliveryStarter: Sendable {
             // Recorded before the slots go back (an answer that settles the delivery, before its
             // request's; any other outcome, before the read-ahead window's): a request started in a
             // freed slot must never be one more whose outcome could not be recorded.
-            var settled: FileTask.Finished?
+            let settled = Handoff<FileTask.Finished>()
             let outcome: DeliveryOutcome
             if let fifo = lane.fifo, case .held(let until) = fifo.admit(in: file.name) {
                 outcome = context.control.isStopping ? .interrupted : .held(until: until)
@@ -31,10 +31,10 @@ struct DeliveryStarter: Sendable {
                 // The first attempt's time, as the dispatcher takes it: the report's `first_attempt`.
                 let first = firstAttempt ?? context.clock.unixSeconds
                 outcome = await dispatcher.deliver(event, to: lane, firstAttempt: first) { outcome in
-                    settled = record(outcome, key: key, of: event, in: file, firstAttempt: first)
+                    settled.value = record(outcome, key: key, of: event, in: file, firstAttempt: first)
                 }
             }
-            let finished = settled ?? record(outcome, key: key, of: event, in: file, firstAttempt: firstAttempt ?? context.clock.unixSeconds)
+            let finished = settled.value ?? record(outcome, key: key, of: event, in: file, firstAttempt: firstAttempt ?? context.clock.unixSeconds)
             // After the journal has the outcome: the next turn may be the file's last, or the next file's first.
             if let turn { lane.fifo?.finish(turn, in: file.name, outcome) }
             window.release()

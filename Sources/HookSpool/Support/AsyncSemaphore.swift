@@ -1,13 +1,32 @@
 import NIOCore
 import Synchronization
 
-/// A counting semaphore for tasks: `acquire()` suspends while all permits are taken; waiters resume in FIFO order.
+/// A counting semaphore for tasks and callbacks: `acquire()` suspends while all permits are taken;
+/// waiters get their permit in FIFO order.
+///
+/// A callback waiter (`acquire(then:)`) is called on the thread that frees its permit, so that the
+/// work it starts (a request) leaves at once instead of after a task switch.
 final class AsyncSemaphore: Sendable {
+    /// What a waiter is given its permit through.
+    private enum Grant {
+        case task(CheckedContinuation<Bool, Never>)
+        case call(@Sendable () -> Void)
+    }
+
     private struct Waiter {
         var id: UInt64
-        var continuation: CheckedContinuation<Bool, Never>
+        var grant: Grant
         /// Ends a timed wait when its patience runs out; cancelled when a permit comes first.
         var timer: RunTimer?
+
+        /// Hands the waiter its permit (outside the lock).
+        func give() {
+            timer?.cancel()
+            switch grant {
+            case .task(let continuation): continuation.resume(returning: true)
+            case .call(let body): body()
+            }
+        }
     }
 
     private struct State {
@@ -36,12 +55,7 @@ final class AsyncSemaphore: Sendable {
     /// Takes a permit, waiting at most `patience` for one; returns whether it got one.
     func acquire(within patience: Duration?) async -> Bool {
         // Fast path without allocating a continuation.
-        let acquired = state.withLock { state -> Bool in
-            guard state.available > 0 else { return false }
-            state.available -= 1
-            return true
-        }
-        if acquired { return true }
+        if tryTake() { return true }
         return await withCheckedContinuation { continuation in
             let id = state.withLock { state -> UInt64? in
                 if state.available > 0 {
@@ -49,7 +63,7 @@ final class AsyncSemaphore: Sendable {
                     return nil
                 }
                 state.nextID += 1
-                state.waiters.append(Waiter(id: state.nextID, continuation: continuation))
+                state.waiters.append(Waiter(id: state.nextID, grant: .task(continuation)))
                 return state.nextID
             }
             guard let id else {
@@ -69,13 +83,36 @@ final class AsyncSemaphore: Sendable {
         }
     }
 
+    /// Takes a permit and calls `granted`: now, on this thread, if one is free and nobody waits;
+    /// else on the thread that frees one, in turn. Holding no lock either way.
+    func acquire(then granted: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            if state.available > 0 && state.waiters.isEmpty {
+                state.available -= 1
+                return true
+            }
+            state.nextID += 1
+            state.waiters.append(Waiter(id: state.nextID, grant: .call(granted)))
+            return false
+        }
+        if now { granted() }
+    }
+
+    private func tryTake() -> Bool {
+        state.withLock { state -> Bool in
+            guard state.available > 0 else { return false }
+            state.available -= 1
+            return true
+        }
+    }
+
     /// A timed waiter's patience ran out: it leaves the queue without a permit (unless it got one meanwhile).
     private func giveUp(_ id: UInt64) {
         let waiter = state.withLock { state -> Waiter? in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index)
         }
-        waiter?.continuation.resume(returning: false)
+        if case .task(let continuation)? = waiter?.grant { continuation.resume(returning: false) }
     }
 
     /// Takes a permit if one is free (and nobody waits for one); never waits.
@@ -97,7 +134,8 @@ final class AsyncSemaphore: Sendable {
         state.withLock { ($0.available > 0, $0.lastRelease) }
     }
 
-    /// Returns a permit, handing it straight to the longest waiter if there is one.
+    /// Returns a permit, handing it straight to the longest waiter if there is one (a callback
+    /// waiter runs here, on this thread).
     func release() {
         let now = clock.uptime
         let waiter = state.withLock { state -> Waiter? in
@@ -106,7 +144,6 @@ final class AsyncSemaphore: Sendable {
             state.available += 1
             return nil
         }
-        waiter?.timer?.cancel()
-        waiter?.continuation.resume(returning: true)
+        waiter?.give()
     }
 }

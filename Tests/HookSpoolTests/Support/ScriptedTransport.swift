@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 @testable import HookSpool
 
@@ -19,6 +20,8 @@ final class ScriptedTransport: Transport {
         /// The clock's uptime when it came.
         var at: Duration
         var headers: HTTPHeaders
+        /// Whether it was started on an event loop's thread (where the HTTP transport reads answers).
+        var onEventLoop: Bool
     }
 
     /// Tasks waiting for a count (of held attempts, of `closeSpare` calls) to reach theirs.
@@ -37,7 +40,7 @@ final class ScriptedTransport: Transport {
         var calls: [Call] = []
         var inFlight = 0
         var maxInFlight = 0
-        var gate: [CheckedContinuation<Void, Never>] = []
+        var gate: [@Sendable () -> Void] = []
         var heldWatchers = Watchers()
         var opened = false
         var shutDown = false
@@ -56,31 +59,36 @@ final class ScriptedTransport: Transport {
         self.clock = clock
     }
 
-    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt {
+    /// Answers at once, before returning, unless the answer is held; then `open()` answers.
+    func start(
+        headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, answered: @escaping @Sendable (Attempt) -> Void
+    ) -> AttemptHandle {
         let answer = state.withLock { state -> Answer in
-            state.calls.append(Call(number: number, at: clock.uptime, headers: headers))
+            state.calls.append(Call(number: number, at: clock.uptime, headers: headers, onEventLoop: MultiThreadedEventLoopGroup.currentEventLoop != nil))
             state.inFlight += 1
             state.maxInFlight = max(state.maxInFlight, state.inFlight)
             return state.script.isEmpty ? then : state.script.removeFirst()
         }
-        defer { state.withLock { $0.inFlight -= 1 } }
+        let finish: @Sendable (Attempt) -> Void = { [self] attempt in
+            state.withLock { $0.inFlight -= 1 }
+            answered(attempt)
+        }
         switch answer {
         case .status(let status, let retryAfter, let excerpt):
-            return Attempt(number: number, result: .response(status: status), retryAfter: retryAfter, responseExcerpt: excerpt, latency: .milliseconds(1))
+            finish(Attempt(number: number, result: .response(status: status), retryAfter: retryAfter, responseExcerpt: excerpt, latency: .milliseconds(1)))
         case .failure(let failure):
-            return Attempt(number: number, result: .failure(failure), latency: .milliseconds(1))
+            finish(Attempt(number: number, result: .failure(failure), latency: .milliseconds(1)))
         case .held(let status):
-            await withCheckedContinuation { continuation in
-                let (now, woken) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
-                    if state.opened { return (true, []) }
-                    state.gate.append(continuation)
-                    return (false, state.heldWatchers.due(at: state.gate.count))
-                }
-                if now { continuation.resume() }
-                for watcher in woken { watcher.resume() }
+            let release: @Sendable () -> Void = { finish(Attempt(number: number, result: .response(status: status), latency: .milliseconds(1))) }
+            let (now, woken) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+                if state.opened { return (true, []) }
+                state.gate.append(release)
+                return (false, state.heldWatchers.due(at: state.gate.count))
             }
-            return Attempt(number: number, result: .response(status: status), latency: .milliseconds(1))
+            if now { release() }
+            for watcher in woken { watcher.resume() }
         }
+        return .done
     }
 
     func shutdown() async {
@@ -107,7 +115,13 @@ final class ScriptedTransport: Transport {
             defer { state.gate = [] }
             return state.gate
         }
-        for waiter in waiting { waiter.resume() }
+        for answer in waiting { answer() }
+    }
+
+    /// Answers the attempt held longest, here, on this thread; the gate stays closed for the others.
+    func answerOldest() {
+        let answer = state.withLock { state in state.gate.isEmpty ? nil : state.gate.removeFirst() }
+        answer?()
     }
 
     /// Returns once at least `count` attempts are held at the gate.
