@@ -11,8 +11,8 @@ struct SigningKeys: Sendable {
     /// One prepared key: a keyed HMAC (`whsec_`, or any secret of the other schemes), or an
     /// ed25519 key of `standard`'s `v1a` (`whsk_` signs; `whpk_` only verifies).
     enum Key: Sendable {
-        /// Copied for each message so the key schedule is not redone.
-        case hmac(HMAC<SHA256>)
+        /// Its padded key hashed once, for every message.
+        case hmac(KeyedMAC)
         case ed25519(Curve25519.Signing.PrivateKey)
         case ed25519Public(Curve25519.Signing.PublicKey)
     }
@@ -23,7 +23,7 @@ struct SigningKeys: Sendable {
     /// The keys, in the order the secrets were given.
     let keys: [Key]
     /// The keyed HMACs among them, in order.
-    let authenticators: [HMAC<SHA256>]
+    let authenticators: [KeyedMAC]
     /// The ed25519 public keys among them (a `whsk_` key's own too), in order.
     let publicKeys: [Curve25519.Signing.PublicKey]
 
@@ -39,7 +39,7 @@ struct SigningKeys: Sendable {
                 if secret.hasPrefix(WebhookSecret.signingKeyPrefix) || secret.hasPrefix(WebhookSecret.publicKeyPrefix) {
                     throw .asymmetricKeyNotForScheme(index: index)
                 }
-                keys.append(.hmac(HMAC<SHA256>(key: SymmetricKey(data: Array(secret.utf8)))))
+                keys.append(.hmac(KeyedMAC(key: Array(secret.utf8))))
                 continue
             }
             do throws(WebhookSecretError) {
@@ -49,7 +49,7 @@ struct SigningKeys: Sendable {
                     guard use == .verifying else { throw WebhookSecretError.publicKeyCannotSign(index: nil) }
                     keys.append(.ed25519Public(try WebhookSecret.decodePublicKey(secret)))
                 } else {
-                    keys.append(.hmac(HMAC<SHA256>(key: SymmetricKey(data: try WebhookSecret.decodeStandard(secret)))))
+                    keys.append(.hmac(KeyedMAC(key: try WebhookSecret.decodeStandard(secret))))
                 }
             } catch {
                 throw error.at(index: index)
@@ -68,19 +68,7 @@ struct SigningKeys: Sendable {
 
     /// The first secret's keyed HMAC: for every scheme but `standard` (the only one with keys of
     /// another kind) there is always one.
-    var first: HMAC<SHA256> { authenticators[0] }
-
-    /// HMAC-SHA256 of `prefix` followed by `body`, without concatenating them.
-    static func mac(
-        _ keyed: HMAC<SHA256>,
-        prefix: [UInt8],
-        body: some DataProtocol
-    ) -> HashedAuthenticationCode<SHA256> {
-        var hmac = keyed
-        if !prefix.isEmpty { hmac.update(data: prefix) }
-        hmac.update(data: body)
-        return hmac.finalize()
-    }
+    var first: KeyedMAC { authenticators[0] }
 
     /// `prefix` followed by `body`, in one buffer: ed25519 hashes the message twice, so it cannot be streamed.
     static func message(prefix: [UInt8], body: some DataProtocol) -> [UInt8] {

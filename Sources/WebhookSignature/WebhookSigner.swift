@@ -50,36 +50,57 @@ public struct WebhookSigner: Sendable {
         timestamp: Int64,
         body: some DataProtocol
     ) -> [(name: String, value: String)] {
+        if let headers = body.withContiguousStorageIfAvailable({ headers(id: id, eventType: eventType, timestamp: timestamp, body: UnsafeRawBufferPointer($0)) }) {
+            return headers
+        }
+        return Array(body).withUnsafeBytes { headers(id: id, eventType: eventType, timestamp: timestamp, body: $0) }
+    }
+
+    /// The headers for one attempt whose body is in contiguous memory (the way a sender has it).
+    public func headers(
+        id: String,
+        eventType: String,
+        timestamp: Int64,
+        body: UnsafeRawBufferPointer
+    ) -> [(name: String, value: String)] {
         let time = String(timestamp)
         switch scheme {
         case .standard:
-            let prefix = Array("\(id).\(time).".utf8)
-            var entries: [String] = []
-            entries.reserveCapacity(keys.keys.count)
+            // "{id}.{timestamp}." then the body.
+            var prefix: [UInt8] = []
+            prefix.reserveCapacity(id.utf8.count + time.utf8.count + 2)
+            prefix.append(contentsOf: id.utf8)
+            prefix.append(UInt8(ascii: "."))
+            prefix.append(contentsOf: time.utf8)
+            prefix.append(UInt8(ascii: "."))
+            var signature = ""
+            signature.reserveCapacity(keys.keys.count * 48)
             var message: [UInt8]? = nil
             for key in keys.keys {
                 switch key {
                 case .hmac(let keyed):
-                    entries.append("v1," + SigningKeys.mac(keyed, prefix: prefix, body: body).withUnsafeBytes { Encoding.base64($0) })
+                    if !signature.isEmpty { signature += " " }
+                    signature += "v1,"
+                    signature += prefix.withUnsafeBytes { keyed.code(prefix: $0, body: body) }.withUnsafeBytes { Encoding.base64($0) }
                 case .ed25519(let privateKey):
                     let whole = message ?? SigningKeys.message(prefix: prefix, body: body)
                     message = whole
                     // BoringSSL's ed25519 signing only fails when it cannot allocate: that entry is left out.
                     if let bytes = try? privateKey.signature(for: whole) {
-                        entries.append("v1a," + bytes.withUnsafeBytes { Encoding.base64($0) })
+                        if !signature.isEmpty { signature += " " }
+                        signature += "v1a," + bytes.withUnsafeBytes { Encoding.base64($0) }
                     }
                 case .ed25519Public:
                     continue  // refused in init: a public key cannot sign
                 }
             }
-            let signature = entries.joined(separator: " ")
             return [
                 (name: HeaderName.webhookID, value: id),
                 (name: HeaderName.webhookTimestamp, value: time),
                 (name: HeaderName.webhookSignature, value: signature),
             ]
         case .hmacSHA256:
-            let hex = SigningKeys.mac(keys.first, prefix: [], body: body).withUnsafeBytes { Encoding.hex($0) }
+            let hex = keys.first.code(prefix: UnsafeRawBufferPointer(start: nil, count: 0), body: body).withUnsafeBytes { Encoding.hex($0) }
             return [
                 (name: HeaderName.xWebhookSignature, value: hex),
                 (name: HeaderName.xWebhookEvent, value: eventType),
@@ -87,7 +108,7 @@ public struct WebhookSigner: Sendable {
                 (name: HeaderName.xWebhookTimestamp, value: time),
             ]
         case .github:
-            let hex = SigningKeys.mac(keys.first, prefix: [], body: body).withUnsafeBytes { Encoding.hex($0) }
+            let hex = keys.first.code(prefix: UnsafeRawBufferPointer(start: nil, count: 0), body: body).withUnsafeBytes { Encoding.hex($0) }
             return [
                 (name: HeaderName.xHubSignature256, value: "sha256=" + hex),
                 (name: HeaderName.xWebhookEvent, value: eventType),
@@ -99,7 +120,7 @@ public struct WebhookSigner: Sendable {
             value.reserveCapacity(value.utf8.count + keys.authenticators.count * 68)
             for keyed in keys.authenticators {
                 value += ",v1="
-                value += SigningKeys.mac(keyed, prefix: prefix, body: body).withUnsafeBytes { Encoding.hex($0) }
+                value += prefix.withUnsafeBytes { keyed.code(prefix: $0, body: body) }.withUnsafeBytes { Encoding.hex($0) }
             }
             return [(name: HeaderName.stripeSignature, value: value)]
         }

@@ -194,7 +194,7 @@ public struct WebhookVerifier: Sendable {
     ) throws(WebhookVerificationError) {
         guard !candidates.isEmpty else { throw .noMatchingSignature }
         for keyed in keys.authenticators {
-            let mac = SigningKeys.mac(keyed, prefix: prefix, body: body)
+            let mac = keyed.code(prefix: prefix, body: body)
             let matched = mac.withUnsafeBytes { expected in
                 candidates.contains { Encoding.constantTimeEquals(expected, $0) }
             }
