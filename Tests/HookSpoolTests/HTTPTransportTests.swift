@@ -25,8 +25,8 @@ struct HTTPTransportTests {
             timeout: Duration = .seconds(10), attempt: Int = 1, keepSuccessBody: Bool = false, extra: [(String, String)] = []
         ) async -> Attempt {
             let event = Ping.makeEvent(now: Date())
-            var headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) ?? HTTPHeaders()
-            headers.add(contentsOf: extra)
+            var headers = RequestHeaders.signature(for: event, signing: endpoint.signing, timestamp: Int64(Date().timeIntervalSince1970)) ?? []
+            headers += extra.map { (name: $0.0, value: $0.1) }
             return await transport.post(
                 headers: headers, body: event.body, timeout: timeout, attempt: attempt, keepSuccessBody: keepSuccessBody
             )
@@ -126,7 +126,7 @@ struct HTTPTransportTests {
             let head = requests[0].head
             #expect(head.method == .POST && head.uri == "/hook" && head.version == .http1_1)
             let names = head.headers.map(\.name)
-            #expect(names.prefix(4) == ["Host", "Content-Type", "Content-Length", "User-Agent"])
+            #expect(names.prefix(4) == ["Host", "Content-Type", "User-Agent", "Content-Length"])
             #expect(names.suffix(2) == ["X-Tab", "X-Utf8"])
             #expect(head.headers["X-Tab"] == ["a\tb"] && head.headers["X-Utf8"] == ["Zoë 🚀"])
             let sent = try JSONSerialization.jsonObject(with: Data(requests[0].body.readableBytesView)) as? [String: Any]

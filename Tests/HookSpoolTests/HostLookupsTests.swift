@@ -29,7 +29,7 @@ struct HostLookupsTests {
 
     static func post(_ transport: HTTPTransport, _ endpoint: Endpoint) async -> Attempt {
         let event = Ping.makeEvent(now: Date())
-        let headers = RequestHeaders.make(for: event, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) ?? HTTPHeaders()
+        let headers = RequestHeaders.signature(for: event, signing: endpoint.signing, timestamp: Int64(Date().timeIntervalSince1970)) ?? []
         return await transport.post(headers: headers, body: event.body, timeout: .seconds(10), attempt: 1)
     }
 

@@ -191,7 +191,7 @@ private final class QueuedAttempt: Sendable {
     /// Signs and sends the request, holding a window place and a global slot.
     func send() {
         let clock = dispatcher.clock
-        guard let headers = RequestHeaders.make(for: event, endpoint: lane.endpoint, timestamp: clock.unixSeconds) else {
+        guard let headers = RequestHeaders.signature(for: event, signing: lane.endpoint.signing, timestamp: clock.unixSeconds) else {
             // Never sent unsigned: retried, then left for a later run (whose config must list a valid secret).
             end(.answeredAtOnce(Attempt(number: number, result: .failure(.noValidSecret), latency: .zero)))
             return

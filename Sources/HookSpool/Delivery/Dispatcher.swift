@@ -2,7 +2,6 @@
 // gives a DeliveryOutcome (delivered, failed or deferred, with a typed reason), after every attempt it took.
 
 import Logging
-import NIOHTTP1
 
 /// Delivers events to endpoint lanes within the global and per-endpoint limits, retrying with backoff.
 ///

@@ -96,7 +96,7 @@ final class EndpointWindow: Sendable {
     /// false when the connection failed or timed out or the endpoint said it is overloaded (429,
     /// 503), nil when the attempt never started.
     func release(answered: Bool?) {
-        let woken = state.withLock { state -> [Grant] in
+        let woken = state.withLock { state -> (first: Grant?, more: [Grant]) in
             state.inFlight -= 1
             switch answered {
             case true?:
@@ -108,13 +108,17 @@ final class EndpointWindow: Sendable {
                 state.resume = nil
             case nil: break
             }
-            var woken: [Grant] = []
+            // Usually one place, or none, is given: the array is made only for more.
+            guard state.inFlight < state.size, let first = state.waiters.popFirst() else { return (nil, []) }
+            state.inFlight += 1
+            var more: [Grant] = []
             while state.inFlight < state.size, let next = state.waiters.popFirst() {
                 state.inFlight += 1
-                woken.append(next)
+                more.append(next)
             }
-            return woken
+            return (first, more)
         }
-        for waiter in woken { waiter.give() }
+        woken.first?.give()
+        for waiter in woken.more { waiter.give() }
     }
 }

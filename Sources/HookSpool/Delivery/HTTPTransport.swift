@@ -12,6 +12,9 @@ import Synchronization
 /// Redirects are not followed and nothing is retried here: the dispatcher owns retries.
 struct HTTPTransport: Transport {
     private let pool: ConnectionPool
+    /// The request line and the endpoint's own headers, encoded once; nil when they cannot be sent
+    /// (every attempt then fails as a network error, and nothing is sent).
+    private let prefix: [UInt8]?
 
     /// A transport to `endpoint`; `pinned` is the address its host resolved to at the start of the
     /// run (without one the name is looked up in `names`, once per run); `tls` is the context for https.
@@ -20,6 +23,9 @@ struct HTTPTransport: Transport {
             url: endpoint.url, pinned: pinned, tls: endpoint.url.scheme == "https" ? tls.context(for: endpoint.tls) : nil, names: names,
             proxy: endpoint.proxy
         )
+        var fixed = RequestHeaders.fixed(for: endpoint)
+        if let authorization = pool.proxyAuthorization { fixed.append(("Proxy-Authorization", authorization)) }
+        prefix = RequestEncoding.prefix(target: pool.requestTarget, headers: fixed)
     }
 
     /// Closes every pooled connection.
@@ -38,7 +44,7 @@ struct HTTPTransport: Transport {
     static let maxExcerpt = 1 << 10
     private static let allocator = ByteBufferAllocator()
 
-    /// Starts a POST of `body` with `headers` (which carry `Host` and `Content-Length`); the
+    /// Starts a POST of `body` with the endpoint's headers and this attempt's `headers`; the
     /// attempt, connect to last byte, ends at `timeout`.
     ///
     /// An answer whose head arrived stands even if its body is cut short (by the deadline, a closed
@@ -46,14 +52,15 @@ struct HTTPTransport: Transport {
     /// A 2xx answer's body is drained, not kept, unless `keepSuccessBody` (`hookspool ping` shows it).
     /// `answered` runs on the connection's event loop, after the connection went back to the pool.
     func start(
-        headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, answered: @escaping @Sendable (Attempt) -> Void
+        headers: [(name: String, value: String)], body: ByteBuffer, timeout: Duration, attempt number: Int,
+        answered: @escaping @Sendable (Attempt) -> Void
     ) -> AttemptHandle {
         start(headers: headers, body: body, timeout: timeout, attempt: number, keepSuccessBody: false, answered: answered)
     }
 
     /// As `start(headers:body:timeout:attempt:answered:)`; with `keepSuccessBody`, a 2xx answer's body is kept too.
     func start(
-        headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, keepSuccessBody: Bool,
+        headers: [(name: String, value: String)], body: ByteBuffer, timeout: Duration, attempt number: Int, keepSuccessBody: Bool,
         answered: @escaping @Sendable (Attempt) -> Void
     ) -> AttemptHandle {
         let clock = ContinuousClock()
@@ -61,9 +68,7 @@ struct HTTPTransport: Transport {
         let deadline = start.advanced(by: timeout)
         // Taken after `start`, so the timer never fires before `deadline` has passed.
         let ioDeadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9))
-        var headers = headers
-        if let authorization = pool.proxyAuthorization { headers.add(name: "Proxy-Authorization", value: authorization) }
-        guard let request = RequestEncoding.post(target: pool.requestTarget, headers: headers, body: body, allocator: Self.allocator) else {
+        guard let prefix, let request = RequestEncoding.post(prefix: prefix, headers: headers, body: body, allocator: Self.allocator) else {
             // A header value with a line break or a control character, a name that is not a token, or
             // a target with a space or a control character: never sent, nor any connection opened for it.
             answered(Attempt(number: number, result: .failure(.networkError), latency: start.duration(to: clock.now)))
@@ -102,7 +107,7 @@ struct HTTPTransport: Transport {
     }
 
     /// POSTs as `start` does and waits for the attempt; with `keepSuccessBody`, a 2xx answer's body is kept too.
-    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, keepSuccessBody: Bool) async -> Attempt {
+    func post(headers: [(name: String, value: String)], body: ByteBuffer, timeout: Duration, attempt number: Int, keepSuccessBody: Bool) async -> Attempt {
         await AttemptHandle.waiting { answered in
             start(headers: headers, body: body, timeout: timeout, attempt: number, keepSuccessBody: keepSuccessBody, answered: answered)
         }

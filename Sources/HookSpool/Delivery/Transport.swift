@@ -1,15 +1,15 @@
 import NIOCore
-import NIOHTTP1
 import Synchronization
 
 /// Sends one endpoint's attempts: the HTTP transport in a run, a scripted one in tests.
 protocol Transport: Sendable {
-    /// Starts a POST of `body` with `headers` (which carry `Host` and `Content-Length`); the
-    /// attempt, connect to last byte, ends at `timeout`. Never fails: whatever happens becomes the
-    /// `Attempt` given to `answered`, once, on whichever thread learns it (before `start` returns
-    /// when it is known at once).
+    /// Starts a POST of `body` with this attempt's own `headers` (its signature; the transport adds
+    /// the endpoint's and `Content-Length`); the attempt, connect to last byte, ends at `timeout`.
+    /// Never fails: whatever happens becomes the `Attempt` given to `answered`, once, on whichever
+    /// thread learns it (before `start` returns when it is known at once).
     func start(
-        headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, answered: @escaping @Sendable (Attempt) -> Void
+        headers: [(name: String, value: String)], body: ByteBuffer, timeout: Duration, attempt number: Int,
+        answered: @escaping @Sendable (Attempt) -> Void
     ) -> AttemptHandle
     /// Closes what the transport keeps open.
     func shutdown() async
@@ -23,7 +23,7 @@ extension Transport {
     func closeSpare(pending: Int) {}
 
     /// POSTs as `start` does and waits for the attempt; cancelling the task abandons the request.
-    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt {
+    func post(headers: [(name: String, value: String)], body: ByteBuffer, timeout: Duration, attempt number: Int) async -> Attempt {
         await AttemptHandle.waiting { answered in
             start(headers: headers, body: body, timeout: timeout, attempt: number, answered: answered)
         }

@@ -195,9 +195,10 @@ struct FileReader: Sendable {
         let receivers = routed.filter { file.isDue($0.key(line: line)) }
         context.ledger.eventRead(deliveries: receivers.count, unrouted: routed.isEmpty)
         for lane in receivers {
-            let headers = RequestHeaders.make(for: lane.endpoint.request(for: event), endpoint: lane.endpoint, timestamp: context.clock.unixSeconds)
+            let signature = RequestHeaders.signature(for: lane.endpoint.request(for: event), signing: lane.endpoint.signing, timestamp: context.clock.unixSeconds)
+            let names = signature.map { (RequestHeaders.fixed(for: lane.endpoint) + [("Content-Length", "")] + $0).map(\.name) } ?? ["none: no valid secret"]
             context.logger.debug(
-                "would deliver", metadata: ["hookspool.endpoint": "\(lane.name)", "hookspool.event_id": "\(event.id)", "headers": "\(headers.map { $0.map(\.name) } ?? ["none: no valid secret"])"]
+                "would deliver", metadata: ["hookspool.endpoint": "\(lane.name)", "hookspool.event_id": "\(event.id)", "headers": "\(names)"]
             )
         }
     }

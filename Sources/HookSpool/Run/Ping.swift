@@ -60,7 +60,7 @@ public struct Ping: Sendable {
         }
 
         let sent = endpoint.request(for: event)
-        guard let headers = RequestHeaders.make(for: sent, endpoint: endpoint, timestamp: Int64(Date().timeIntervalSince1970)) else {
+        guard let headers = RequestHeaders.signature(for: sent, signing: endpoint.signing, timestamp: Int64(Date().timeIntervalSince1970)) else {
             return Result(eventID: event.id, error: AttemptFailure.noValidSecret.rawValue, detail: "no secret of this endpoint is valid now")
         }
         let transport = HTTPTransport(endpoint: endpoint, pinned: pins[endpoint.url.host], tls: TLSContexts())

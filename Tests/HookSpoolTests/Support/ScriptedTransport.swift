@@ -19,6 +19,7 @@ final class ScriptedTransport: Transport {
         var number: Int
         /// The clock's uptime when it came.
         var at: Duration
+        /// The attempt's own headers (its signature).
         var headers: HTTPHeaders
         /// Whether it was started on an event loop's thread (where the HTTP transport reads answers).
         var onEventLoop: Bool
@@ -61,10 +62,11 @@ final class ScriptedTransport: Transport {
 
     /// Answers at once, before returning, unless the answer is held; then `open()` answers.
     func start(
-        headers: HTTPHeaders, body: ByteBuffer, timeout: Duration, attempt number: Int, answered: @escaping @Sendable (Attempt) -> Void
+        headers: [(name: String, value: String)], body: ByteBuffer, timeout: Duration, attempt number: Int,
+        answered: @escaping @Sendable (Attempt) -> Void
     ) -> AttemptHandle {
         let answer = state.withLock { state -> Answer in
-            state.calls.append(Call(number: number, at: clock.uptime, headers: headers, onEventLoop: MultiThreadedEventLoopGroup.currentEventLoop != nil))
+            state.calls.append(Call(number: number, at: clock.uptime, headers: HTTPHeaders(headers.map { ($0.name, $0.value) }), onEventLoop: MultiThreadedEventLoopGroup.currentEventLoop != nil))
             state.inFlight += 1
             state.maxInFlight = max(state.maxInFlight, state.inFlight)
             return state.script.isEmpty ? then : state.script.removeFirst()
