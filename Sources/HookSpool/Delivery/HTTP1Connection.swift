@@ -86,6 +86,9 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private var context: ChannelHandlerContext?
+    /// `EncodedRequestWriter`'s place in the pipeline: a request's bytes are written from there,
+    /// past the response decoder (which only needs to see the head) and the writer itself.
+    private var writer: ChannelHandlerContext?
     private var current: Exchange?
     private var closeCause: (any Error)?
     /// Inside `channelRead`: an exchange that ends there is completed at `channelReadComplete`.
@@ -99,6 +102,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        writer = try? context.pipeline.syncOperations.context(handlerType: EncodedRequestWriter.self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -121,9 +125,15 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         if (timer.map { $0.at > deadline }) ?? true {
             setTimer(at: deadline, on: context.eventLoop)
         }
-        // The head tells the decoder an answer is due; `EncodedRequestWriter` sends only the bytes.
+        // The head tells the decoder an answer is due (`EncodedRequestWriter` drops it); the bytes
+        // go out from the writer's place: their pass through the decoder's write path and the
+        // writer took 3% of a run's samples.
         context.write(wrapOutboundOut(.head(Self.post)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(request))), promise: nil)
+        if let writer {
+            writer.writeAndFlush(NIOAny(IOData.byteBuffer(request)), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(request))), promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
