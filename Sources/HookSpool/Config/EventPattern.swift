@@ -3,6 +3,8 @@ public struct EventPattern: Sendable, Hashable, CustomStringConvertible {
     /// The pattern as written.
     public let pattern: String
     private let characters: [Character]
+    /// Whether the pattern names one type exactly (no `*` or `?`).
+    let isLiteral: Bool
 
     /// Why a pattern was refused.
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -22,6 +24,7 @@ public struct EventPattern: Sendable, Hashable, CustomStringConvertible {
         }
         self.pattern = pattern
         self.characters = Array(pattern)
+        self.isLiteral = !characters.contains("*") && !characters.contains("?")
     }
 
     public var description: String { pattern }
@@ -29,7 +32,7 @@ public struct EventPattern: Sendable, Hashable, CustomStringConvertible {
     /// Whether `type` matches this pattern.
     public func matches(_ type: String) -> Bool {
         if pattern == "*" { return true }
-        if !characters.contains("*") && !characters.contains("?") { return pattern == type }
+        if isLiteral { return pattern == type }
         let text = Array(type)
         // Iterative wildcard match with single backtrack point: linear in practice, never exponential.
         var p = 0

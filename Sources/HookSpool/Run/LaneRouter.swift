@@ -1,15 +1,18 @@
 /// The lanes that receive an event type, in config order: the router's answer, as lanes.
 struct LaneRouter {
     private let lanes: [EndpointLane]
+    private let index: RouteIndex
     private var cache: [String: [EndpointLane]] = [:]
 
+    /// `lanes`: one per configured endpoint, in config order.
     init(lanes: [EndpointLane]) {
         self.lanes = lanes
+        self.index = RouteIndex(endpoints: lanes.map(\.endpoint))
     }
 
     mutating func route(_ type: String) -> [EndpointLane] {
         if let cached = cache[type] { return cached }
-        let routed = lanes.filter { Router.receives($0.endpoint, type) }
+        let routed = index.receivers(of: type).map { lanes[$0] }
         if cache.count < Router.cacheLimit { cache[type] = routed }
         return routed
     }
