@@ -40,8 +40,8 @@ public struct ReportWriter: Sendable {
     /// - Throws: `FileSystemError` when the folder cannot be created or written, or an old report cannot be deleted.
     public func write(_ report: RunReport, updateLatest: Bool = true) throws(FileSystemError) -> Written {
         try FileSystem.makeDirectory(directory)
-        let json = Self.encode(report)
-        let html = Array(HTMLReport.render(report).utf8)
+        // With 1,000 endpoints each of the two takes some 20 ms, at the end of the run.
+        let (json, html) = sideBySide({ Self.encode(report) }, { Array(HTMLReport.render(report).utf8) })
         let jsonPath = "\(directory)/run-\(report.runID).json"
         let htmlPath = "\(directory)/run-\(report.runID).html"
         try FileSystem.writeAtomically(json, to: jsonPath, durable: false)
