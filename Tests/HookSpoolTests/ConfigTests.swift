@@ -249,6 +249,14 @@ struct ConfigTests {
         #expect(parsed.redacted == "https://hooks.example.com\(path)/***")
     }
 
+    @Test("a URL with whitespace (ASCII or Unicode's) or a control character is refused", arguments: [
+        "https://a.example/x y", "https://a.example/x\ty", "https://a.example/x\u{1B}", "https://a.example/x\u{7F}", "https://a.example/x\u{85}",
+        "https://a.example/x\u{A0}", "https://a.example/x\u{2003}", "https://a.example/x\u{3000}", "https://a.example/\r\n",
+    ])
+    func refusesSpaces(url: String) {
+        #expect(throws: EndpointURL.ParseError(description: "a URL must not be empty or contain spaces or control characters")) { try EndpointURL(parsing: url) }
+    }
+
     @Test("the masking rule: 16+ characters unless a lowercase slug shorter than 32")
     func tokenRule() {
         #expect(!EndpointURL.looksLikeToken("IncomingWebhook"))              // 15: short

@@ -9,7 +9,7 @@ extension ConfigReader {
         let allowed = Self.keys("endpoints[]")
         let issuesBefore = issues.count
         // The name, if readable, labels every key of this endpoint in messages.
-        let nameHint = mapping(node)?["name"]?.scalar?.string
+        let nameHint = node.mapping?.first { $0.key.scalar?.string == "name" }?.value.scalar?.string
         let displayKey = nameHint.map { "\(key) (\($0))" } ?? key
         guard let fields = mapping(node, key: displayKey, allowed: allowed) else { return nil }
 
@@ -161,12 +161,13 @@ extension ConfigReader {
         let source = isReference ? "the URL from \(text): " : ""
         do {
             let parsed = try EndpointURL(parsing: resolved)
+            let literal = parsed.literalAddress
             if parsed.scheme == "http" && !allowHTTP {
                 fail(node, key, source + "http:// is refused: use https://, or set allow_http: true on this endpoint (tests and local receivers only)")
-            } else if let address = parsed.literalAddress, let category = address.nonGlobalCategory, !allowPrivate {
+            } else if let address = literal, let category = address.nonGlobalCategory, !allowPrivate {
                 let what = isReference ? "its host" : "\(address)"
                 fail(node, key, source + "\(what) is not a public address (\(category.rawValue)); set allow_private: true on this endpoint to allow it")
-            } else if parsed.literalAddress == nil, Self.isLocalhostName(parsed.host), !allowPrivate {
+            } else if literal == nil, Self.isLocalhostName(parsed.host), !allowPrivate {
                 let what = isReference ? "its host" : parsed.host
                 fail(node, key, source + "\(what) is a loopback name; set allow_private: true on this endpoint to allow it")
             } else {

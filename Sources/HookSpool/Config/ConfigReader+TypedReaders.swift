@@ -29,10 +29,12 @@ extension ConfigReader {
                 fail(keyNode, key, "keys must be plain names")
                 continue
             }
-            let path = key.isEmpty ? name : "\(key).\(name)"
             if allowed.contains(name) {
                 result[name] = value
-            } else if Self.notYetSupported.contains(name) {
+                continue
+            }
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            if Self.notYetSupported.contains(name) {
                 fail(keyNode, path, "not supported by this version of hookspool; remove it")
             } else {
                 let suggestion = allowed.sorted().first { Self.editDistance($0, name) <= 2 }

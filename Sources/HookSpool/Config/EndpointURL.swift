@@ -38,7 +38,7 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses and checks an `http(s)://host[:port]/path?query` URL.
     public init(parsing text: String) throws(ParseError) {
-        guard !text.isEmpty, !text.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } == true }) else {
+        guard !text.isEmpty, !text.unicodeScalars.contains(where: Self.isSpaceOrControl) else {
             throw ParseError(description: "a URL must not be empty or contain spaces or control characters")
         }
         guard let components = URLComponents(string: text) else {
@@ -66,7 +66,7 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         guard (1...65535).contains(port) else {
             throw ParseError(description: "the port must be between 1 and 65535")
         }
-        let hostPart = host.contains(":") ? "[\(host)]" : host
+        let hostPart = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         let portPart = components.port.map { ":\($0)" } ?? ""
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         let query = components.percentEncodedQuery.map { "?\($0)" } ?? ""
@@ -96,6 +96,11 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         } else {
             self.basicAuthorization = nil
         }
+    }
+
+    /// Whitespace (Unicode's, U+0085 and U+00A0 among them) or an ASCII control character.
+    private static func isSpaceOrControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x21 || scalar.value == 0x7F || (scalar.value > 0x7F && scalar.properties.isWhitespace)
     }
 
     /// Whether a (percent-encoded) path segment is masked in `redacted`; the rule is in its doc comment.

@@ -46,7 +46,7 @@ public struct SigningSchedule: Sendable {
     public init(scheme: SignatureScheme, secrets: [String], windows: [Window]) throws(WebhookSecretError) {
         precondition(secrets.count == windows.count, "one window per secret")
         // Every secret checked once, whether or not it is valid now.
-        _ = try WebhookSigner(scheme: scheme, secrets: secrets)
+        let all = try WebhookSigner(scheme: scheme, secrets: secrets)
         self.scheme = scheme
         self.windows = windows
         versions = scheme == .standard ? secrets.map { $0.hasPrefix(WebhookSecret.signingKeyPrefix) ? "v1a" : "v1" } : []
@@ -58,7 +58,7 @@ public struct SigningSchedule: Sendable {
         stretches = starts.sorted().map { start in
             let valid = windows.indices.filter { windows[$0].contains(start) }
             // Cannot throw: each secret passed above.
-            let signer = valid.isEmpty ? nil : try? WebhookSigner(scheme: scheme, secrets: valid.map { secrets[$0] })
+            let signer = valid.isEmpty ? nil : valid.count == secrets.count ? all : try? WebhookSigner(scheme: scheme, secrets: valid.map { secrets[$0] })
             return Stretch(start: start, valid: valid, signer: signer)
         }
     }
