@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import HookSpool
 
@@ -58,5 +59,74 @@ struct ReadAheadPolicyTests {
         let got = await clock.run { await share.acquire(within: .seconds(1)) }
         #expect(!got)
         #expect(clock.uptime == .seconds(1))
+    }
+
+    @Test("timed waits share one timer: a wait that gets its permit sets none, and the timer stops once no timed wait is left")
+    func oneTimer() async {
+        let clock = CountingClock()
+        let share = AsyncSemaphore(permits: 1, clock: clock)
+        _ = share.tryAcquire()
+        for _ in 0..<50 {
+            let waiter = Task { await share.acquire(within: .seconds(1)) }
+            while share.waiting == 0 { await Task.yield() }
+            share.release()
+            #expect(await waiter.value)
+        }
+        #expect(clock.timers == 1)
+        // That timer, set for the first wait's deadline, ends a wait still there then.
+        let late = Task { await share.acquire(within: .seconds(1)) }
+        while share.waiting == 0 { await Task.yield() }
+        #expect(clock.timers == 1)
+        await clock.base.untilSleeping(1)
+        clock.base.advance(by: .seconds(1))
+        #expect(await late.value == false)
+        // No wait was left: the next one sets a timer again.
+        let later = Task { await share.acquire(within: .seconds(1)) }
+        while share.waiting == 0 { await Task.yield() }
+        await clock.base.untilSleeping(1)
+        #expect(clock.timers == 2)
+        clock.base.advance(by: .seconds(1))
+        #expect(await later.value == false)
+    }
+
+    @Test("each timed wait gives up at its own deadline, a sooner one first")
+    func ownDeadlines() async {
+        let clock = TestClock()
+        let share = AsyncSemaphore(permits: 1, clock: clock)
+        _ = share.tryAcquire()
+        let patient = Task { await share.acquire(within: .seconds(3)) }
+        while share.waiting < 1 { await Task.yield() }
+        let hasty = Task { await share.acquire(within: .seconds(1)) }
+        while share.waiting < 2 { await Task.yield() }
+        // A timer for the hasty wait, sooner than the one for the patient wait.
+        await clock.untilSleeping(2)
+        clock.advance(by: .seconds(1))
+        #expect(await hasty.value == false)
+        #expect(share.waiting == 1)
+        await clock.untilSleeping(1)
+        clock.advance(by: .seconds(1))
+        #expect(share.waiting == 1)
+        clock.advance(by: .seconds(1))
+        #expect(await patient.value == false)
+        #expect(share.waiting == 0)
+    }
+}
+
+/// A test clock that counts the timers set on it.
+private final class CountingClock: RunClock {
+    let base = TestClock()
+    private let count = Atomic<Int>(0)
+
+    var timers: Int { count.load(ordering: .relaxed) }
+    var uptime: Duration { base.uptime }
+    var unixTime: Double { base.unixTime }
+
+    func sleep(for duration: Duration) async {
+        await base.sleep(for: duration)
+    }
+
+    func schedule(after duration: Duration, _ body: @escaping @Sendable () -> Void) -> RunTimer {
+        count.add(1, ordering: .relaxed)
+        return base.schedule(after: duration, body)
     }
 }
