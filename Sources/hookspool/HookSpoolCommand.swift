@@ -19,6 +19,7 @@ struct HookSpoolCommand: AsyncParsableCommand {
     /// finds argv through /proc/self/maps; without /proc (a bare chroot) the arguments are empty,
     /// not even the program's name, and `hookspool run` would print the help and exit 0.
     static func main() async {
+        ProcessLimits.growHeapsInLargeSteps()
         guard !CommandLine.arguments.isEmpty else {
             printError("hookspool: cannot read the command line: the Swift runtime reads it through /proc/self/maps; mount /proc (e.g. mount -t proc proc /proc in the chroot)")
             Self.exit(withError: ExitCode(ExitStatus.osError.rawValue))
