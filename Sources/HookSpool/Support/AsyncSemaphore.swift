@@ -102,6 +102,7 @@ final class AsyncSemaphore: Sendable {
         }
     }
 
+    /// Sets a timer to end the timed waits due by `time`.
     private func setSweep(at time: Duration) {
         _ = clock.schedule(after: max(time - clock.uptime, .zero)) { [self] in sweep(setFor: time) }
     }

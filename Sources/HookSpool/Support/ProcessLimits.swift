@@ -26,7 +26,7 @@ public enum ProcessLimits {
     ///
     /// Call it first, before other threads allocate. glibc commits a thread arena's heap with an
     /// `mprotect` per growth (each taking the process's memory map lock, which stalls the other
-    /// threads' page faults): 4,440 of them in a run of 20,000 events, 25 with this. Untouched
+    /// threads' page faults): 4,440 of them in a run of 20,000 events, 23 with this. Untouched
     /// pages stay out of the resident set: peak RSS did not change. False when there is no
     /// glibc `mallopt` to call.
     @discardableResult
@@ -42,4 +42,3 @@ public enum ProcessLimits {
         #endif
     }
 }
-
