@@ -58,9 +58,11 @@ struct BatchRunTests {
         let outcome = await clock.run { await task.value }
         #expect(outcome.exitStatus == .ok)
         #expect(transport.calls.count == 3)
+        // The run's own call, once every event is read, counts the lane's deliveries when it makes
+        // it and may land after the deliveries' own calls: the order of the calls is not checked.
         let pending = transport.spareCalls
         #expect(pending.first.map { $0 >= 1 } == true, "\(pending)")
-        #expect(pending.last == 0, "\(pending)")
+        #expect(pending.contains(0), "\(pending)")
     }
 
     @Test("a dry run signs and counts with the scripted transport never called")
